@@ -1,0 +1,39 @@
+# Thin wrappers around the npm scripts; see README.md.
+.PHONY: dev test generate migrate lint install
+
+export REDOCLY_TELEMETRY := off
+export REDOCLY_SUPPRESS_UPDATE_NOTICE := true
+DEV_ENV := .data/dev.env
+
+# Installs exactly what package-lock.json says, again whenever it changes.
+node_modules/.installed: package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+install: node_modules/.installed
+
+## make dev: embedded database in .data/, local keys generated once, server on http://127.0.0.1:8080
+dev: install
+	@npx tsx scripts/dev-secrets.ts $(DEV_ENV)
+	@npx tsx --env-file=$(DEV_ENV) services/src/db/migrate-cli.ts
+	@echo "services: http://127.0.0.1:8080/docs  (pool key: $$(sed -n 's/^SERVICES_API_KEY=//p' $(DEV_ENV)))"
+	@npx tsx --env-file=$(DEV_ENV) services/src/server.ts
+
+## make test: spec lint, generated-code drift, migrations check, types, lint, then the tap suite
+test: install
+	npm run -s lint:spec
+	npm run -s generate:check
+	npm run -s db:check
+	npm run -s typecheck
+	npm run -s lint
+	npx tsx scripts/run-tests.ts
+
+generate: install
+	npm run generate
+
+migrate: install
+	npm run db:migrate
+
+lint: install
+	npm run -s lint:spec
+	npm run -s lint

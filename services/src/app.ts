@@ -1,0 +1,77 @@
+import { randomUUID } from 'node:crypto'
+import type { IncomingMessage } from 'node:http'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import Fastify, { type FastifyInstance, LogController } from 'fastify'
+import type { Config } from './config.js'
+import { createInstancesRepository } from './db/instances-repository.js'
+import type { DatabaseHandle } from './db/open-database.js'
+import { registerAuth } from './http/auth.js'
+import { registerDocs } from './http/docs.js'
+import { registerProblemHandlers } from './http/problem-handlers.js'
+import { createValidatorCompiler } from './http/validation.js'
+import { registerRoutes } from './routes/index.js'
+
+export interface AppDeps {
+  database: DatabaseHandle
+  /** Where log lines go (stdout when absent); tests capture them to prove secrets never appear. */
+  logStream?: { write(line: string): void }
+}
+
+/** Fields that may hold a credential anywhere in a log line; pino replaces their values. */
+const SECRET_FIELDS = [
+  'authorization',
+  'apiKey',
+  'token',
+  'password',
+  'secret',
+  'privateKey',
+  'managementKey',
+  'partnerKey',
+]
+export const REDACTED_PATHS = [
+  'req.headers.authorization',
+  ...SECRET_FIELDS,
+  ...SECRET_FIELDS.map((field) => `*.${field}`),
+  ...SECRET_FIELDS.map((field) => `*.*.${field}`),
+]
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/
+
+/** A caller's `x-request-id` is kept when it is a sane token, so logs can be joined across services. */
+function requestId(request: IncomingMessage): string {
+  const given = request.headers['x-request-id']
+  return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
+}
+
+/**
+ * The whole HTTP application, ready to `inject` or `listen`. It never listens and never reads
+ * `process.env`: `server.ts` does both, tests build it with their own config and database.
+ */
+export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: {
+      level: config.logLevel,
+      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+      ...(deps.logStream ? { stream: deps.logStream } : {}),
+    },
+    genReqId: requestId,
+    logController: new LogController({ requestIdLogLabel: 'requestId' }),
+    bodyLimit: config.bodyLimitBytes,
+    requestTimeout: config.requestTimeoutMs,
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  app.setValidatorCompiler(createValidatorCompiler())
+  // Every body of the contract is JSON; without this, Fastify would accept text/plain bodies too.
+  app.removeContentTypeParser('text/plain')
+  registerProblemHandlers(app)
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id)
+  })
+  registerAuth(app, {
+    poolApiKeys: config.poolApiKeys,
+    instances: createInstancesRepository(deps.database.db),
+  })
+  await registerDocs(app)
+  registerRoutes(app, { config, database: deps.database })
+  return app
+}

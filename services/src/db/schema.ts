@@ -1,0 +1,121 @@
+import { type SQL, sql } from 'drizzle-orm'
+import {
+  type AnyPgColumn,
+  boolean,
+  check,
+  index,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core'
+
+// The value lists below are the single source of truth: they type the columns (`text({ enum })`) and
+// generate the CHECK constraints, so TypeScript and the database refuse the same values.
+
+export const INSTANCE_LIFECYCLES = ['creating', 'ready', 'failed', 'destroying', 'destroyed'] as const
+export type InstanceLifecycle = (typeof INSTANCE_LIFECYCLES)[number]
+
+export const TOOL_IDS = ['openrouter', 'wallet', 'email', 'sms', 'crypto'] as const
+export type ToolId = (typeof TOOL_IDS)[number]
+
+export const PROVISIONING_MODES = ['pool', 'user'] as const
+export type ProvisioningMode = (typeof PROVISIONING_MODES)[number]
+
+export const SERVICE_STATUSES = ['provisioning', 'active', 'releasing', 'failed', 'destroyed'] as const
+export type ServiceStatus = (typeof SERVICE_STATUSES)[number]
+
+/** `<column> in ('a', 'b', ...)` for a CHECK constraint; the values are the compile-time constants above. */
+function oneOf(column: AnyPgColumn, values: readonly string[]): SQL {
+  const list = values.map((value) => `'${value.replaceAll("'", "''")}'`).join(', ')
+  return sql`${column} in (${sql.raw(list)})`
+}
+
+const timestamptz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' })
+
+/** Columns both tables share: the last error, and when the row was created, changed and destroyed. */
+const errorAndTimestampColumns = () => ({
+  errorCode: text('error_code'),
+  errorMessage: text('error_message'),
+  createdAt: timestamptz('created_at').notNull().defaultNow(),
+  updatedAt: timestamptz('updated_at')
+    .notNull()
+    .defaultNow()
+    .$onUpdate(() => new Date()),
+  destroyedAt: timestamptz('destroyed_at'),
+})
+
+/** One row per agent instance; the natural key is the pool-chosen instance id. */
+export const instanceInfra = pgTable(
+  'instance_infra',
+  {
+    instanceId: text('instance_id').primaryKey(),
+    name: text('name'),
+    lifecycle: text('lifecycle', { enum: INSTANCE_LIFECYCLES }).notNull(),
+    /** The instance lives in the old shared Railway project rather than in a project of its own. */
+    legacy: boolean('legacy').notNull().default(false),
+    image: text('image').notNull(),
+    url: text('url'),
+    railwayProjectId: text('railway_project_id'),
+    railwayEnvironmentId: text('railway_environment_id'),
+    railwayServiceId: text('railway_service_id'),
+    railwayVolumeId: text('railway_volume_id'),
+    railwayDomain: text('railway_domain'),
+    /** Railway DeploymentStatus of the latest deployment, as last observed. */
+    deployStatus: text('deploy_status'),
+    /** SHA-256 hex of the instance's INSTANCE_SERVICES_TOKEN; the token itself is never stored. */
+    tokenHash: text('token_hash').unique('instance_infra_token_hash_unique'),
+    /** Ciphertext of the per-instance credential services uses to call the runtime. */
+    runtimeCredential: text('runtime_credential'),
+    /** Hash of the create request body, to tell an idempotent retry from a conflicting request. */
+    requestHash: text('request_hash'),
+    ...errorAndTimestampColumns(),
+  },
+  (table) => [
+    index('instance_infra_lifecycle_idx').on(table.lifecycle),
+    check('instance_infra_lifecycle_check', oneOf(table.lifecycle, INSTANCE_LIFECYCLES)),
+  ],
+)
+
+/** One row per tool resource of an instance (an OpenRouter key, an inbox, a phone number, a wallet...). */
+export const instanceServices = pgTable(
+  'instance_services',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    instanceId: text('instance_id')
+      .notNull()
+      .references(() => instanceInfra.instanceId, { onDelete: 'restrict' }),
+    toolId: text('tool_id', { enum: TOOL_IDS }).notNull(),
+    mode: text('mode', { enum: PROVISIONING_MODES }).notNull(),
+    status: text('status', { enum: SERVICE_STATUSES }).notNull(),
+    /** The provider's id of the resource, recorded as soon as the provider returns it. */
+    resourceId: text('resource_id'),
+    /** Deterministic key (instance id + tool) sent to the provider, so a retry after a crash adopts. */
+    idempotencyKey: text('idempotency_key').notNull().unique('instance_services_idempotency_key_unique'),
+    /** Non-secret values only. */
+    config: jsonb('config').$type<Record<string, unknown>>().notNull().default({}),
+    /** Ciphertext of the resource's secret, if it has one. */
+    secret: text('secret'),
+    /** Names of the environment variables this resource sets on the instance. */
+    envKeys: text('env_keys').array().notNull().default(sql`'{}'::text[]`),
+    ...errorAndTimestampColumns(),
+  },
+  (table) => [
+    // At most one live resource per tool and instance; destroyed rows stay as history.
+    uniqueIndex('instance_services_one_live_per_tool_idx')
+      .on(table.instanceId, table.toolId)
+      .where(sql`${table.status} <> 'destroyed'`),
+    // Covers the foreign key (the partial index above skips destroyed rows) and per-instance listing.
+    index('instance_services_instance_id_idx').on(table.instanceId),
+    check('instance_services_tool_id_check', oneOf(table.toolId, TOOL_IDS)),
+    check('instance_services_mode_check', oneOf(table.mode, PROVISIONING_MODES)),
+    check('instance_services_status_check', oneOf(table.status, SERVICE_STATUSES)),
+  ],
+)
+
+export type InstanceInfra = typeof instanceInfra.$inferSelect
+export type NewInstanceInfra = typeof instanceInfra.$inferInsert
+export type InstanceService = typeof instanceServices.$inferSelect
+export type NewInstanceService = typeof instanceServices.$inferInsert

@@ -1,0 +1,40 @@
+import type { FastifyInstance, HTTPMethods } from 'fastify'
+import type { Config } from '../config.js'
+import type { DatabaseHandle } from '../db/open-database.js'
+import { routes } from '../generated/routes.js'
+import type { Handlers } from './handler-types.js'
+import { healthHandlers } from './health.js'
+import { instanceHandlers } from './instances.js'
+import { registryHandlers } from './registry.js'
+import { toolHandlers } from './tools.js'
+
+export interface RouteDeps {
+  config: Config
+  database: DatabaseHandle
+}
+
+/** Every operation of the generated route table, joined to its handler by operationId. */
+export function registerRoutes(app: FastifyInstance, deps: RouteDeps) {
+  const handlers: Handlers = {
+    ...healthHandlers(deps),
+    ...registryHandlers(deps),
+    ...instanceHandlers(),
+    ...toolHandlers(),
+  }
+  for (const [operationId, route] of Object.entries(routes)) {
+    app.route({
+      method: route.method as HTTPMethods,
+      url: route.url,
+      schema: route.schema,
+      // One cast at the join: each handler is already typed against its own operation's schema.
+      handler: handlers[operationId as keyof Handlers] as never,
+      config: { security: route.security },
+      ...('body' in route.schema && !route.bodyRequired ? { preValidation: defaultEmptyBody } : {}),
+    })
+  }
+}
+
+/** An optional body that was not sent validates as `{}` (Fastify would otherwise validate `undefined`). */
+async function defaultEmptyBody(request: { body: unknown }) {
+  if (request.body === undefined) request.body = {}
+}
