@@ -1,0 +1,14 @@
+/**
+ * A small seedable PRNG (mulberry32), so a fault scenario can be replayed exactly: the same seed and the
+ * same request order give the same faults.
+ */
+export function createRandom(seed = Date.now()): () => number {
+  let state = seed >>> 0
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0
+    let t = state
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296
+  }
+}
