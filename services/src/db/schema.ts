@@ -119,3 +119,43 @@ export type InstanceInfra = typeof instanceInfra.$inferSelect
 export type NewInstanceInfra = typeof instanceInfra.$inferInsert
 export type InstanceService = typeof instanceServices.$inferSelect
 export type NewInstanceService = typeof instanceServices.$inferInsert
+
+/**
+ * The Telnyx numbers services owns, each either claimed by one tool resource or idle in the pool. A
+ * released number stays bought (a new number costs an order and a month's fee), so the next SMS provision
+ * reuses an idle one; a cleanup job deletes numbers idle for too long at Telnyx.
+ */
+export const phoneNumberPool = pgTable(
+  'phone_number_pool',
+  {
+    /** E.164. */
+    phoneNumber: text('phone_number').primaryKey(),
+    /** Telnyx's numeric-string phone number id (`/phone_numbers/{id}`). */
+    telnyxNumberId: text('telnyx_number_id').notNull(),
+    messagingProfileId: text('messaging_profile_id').notNull(),
+    /**
+     * The idempotency key of the resource holding the number, or of the cleanup job deleting it; null
+     * while idle. Unique: one claimant holds at most one number, so a retried provision finds its own.
+     */
+    claimedBy: text('claimed_by').unique('phone_number_pool_claimed_by_unique'),
+    /** When the number last went back to the pool; null while claimed. */
+    releasedAt: timestamptz('released_at'),
+    createdAt: timestamptz('created_at').notNull().defaultNow(),
+    updatedAt: timestamptz('updated_at')
+      .notNull()
+      .defaultNow()
+      .$onUpdate(() => new Date()),
+  },
+  (table) => [
+    // Exactly one of the two: a number is either held or idle, never both or neither.
+    check(
+      'phone_number_pool_claimed_xor_released_check',
+      sql`(${table.claimedBy} is null) <> (${table.releasedAt} is null)`,
+    ),
+    check('phone_number_pool_e164_check', sql`${table.phoneNumber} ~ '^\\+[1-9][0-9]{6,14}$'`),
+    // take() scans idle numbers oldest first; claimed rows are not in the index.
+    index('phone_number_pool_idle_idx').on(table.releasedAt).where(sql`${table.releasedAt} is not null`),
+  ],
+)
+
+export type PhoneNumberPoolRow = typeof phoneNumberPool.$inferSelect

@@ -62,7 +62,7 @@ for (const [backend, open] of Object.entries(backends)) {
       )
       t.same(
         tables.map((r) => r.table_name),
-        ['instance_infra', 'instance_services'],
+        ['instance_infra', 'instance_services', 'phone_number_pool'],
       )
 
       const indexes = await queryRows<{ indexname: string; indexdef: string }>(
@@ -111,7 +111,7 @@ for (const [backend, open] of Object.entries(backends)) {
         sql`select table_name || '.' || column_name as column_name, data_type from information_schema.columns
             where table_schema = 'public' and right(column_name, 3) = '_at' order by 1`,
       )
-      t.equal(timestampColumns.length, 6, 'created_at, updated_at, destroyed_at on both tables')
+      t.equal(timestampColumns.length, 9, 'every *_at column of the three tables')
       for (const column of timestampColumns) {
         t.equal(column.data_type, 'timestamp with time zone', `${column.column_name} is timestamptz`)
       }

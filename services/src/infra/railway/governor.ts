@@ -1,0 +1,288 @@
+import type { ProviderErrorCode } from '../http/provider-error.js'
+import { withRetries } from '../http/retry.js'
+import { type Clock, systemClock } from './clock.js'
+import type { GraphqlDocument } from './documents.js'
+import { HourlyBudget, type HourlyBudgetOptions } from './hourly-budget.js'
+import { RailwayError } from './railway-error.js'
+import type { RateLimitInfo } from './rate-limit-headers.js'
+import { Semaphore } from './semaphore.js'
+import { TokenBucket } from './token-bucket.js'
+import type { RailwaySender } from './transport.js'
+
+/** Who goes first when requests queue: destroys (they stop spending), then creations, then reads. */
+export type Priority = 'destroy' | 'create' | 'status'
+const PRIORITIES: readonly Priority[] = ['destroy', 'create', 'status']
+
+export interface GovernorOptions {
+  /** Railway's per-second limit for this token (Pro: 50). With several replicas, give each its share. */
+  perSecond?: number
+  /** Share of `perSecond` left unused for network jitter. Default 0.1: 50/s → paced at 45/s. */
+  safetyMargin?: number
+  /** Creations at once (`withCreationSlot`). Default 8. */
+  maxConcurrentCreations?: number
+  hourly?: HourlyBudgetOptions
+  retry?: {
+    /** Attempts in all, the first included. Default 5. */
+    attempts?: number
+    baseDelayMs?: number
+    maxDelayMs?: number
+    /** A 429 asking for a longer wait than this is not waited out in the call (the caller retries later). */
+    maxRetryAfterMs?: number
+  }
+  /** The pause after a 429 without `Retry-After`. Default 1 s. */
+  defaultRetryAfterMs?: number
+  clock?: Clock
+}
+
+export interface RequestOptions {
+  priority: Priority
+  /**
+   * The mutation gives the same result when repeated (upsert, delete where not-found means done,
+   * redeploy of the current config): retried like a query. Other mutations are retried only when they
+   * provably did not happen.
+   */
+  idempotent?: boolean
+}
+
+/** Numbers for metrics and benchmarks. */
+export interface GovernorStats {
+  /** Attempts sent, by operation, then by outcome (`ok` or the error code). */
+  requests: Record<string, Record<string, number>>
+  sent: number
+  /** HTTP 429 answers. */
+  rateLimited: number
+  retries: number
+  /** Time requests waited in the governor's queue before going out. */
+  waits: { count: number; totalMs: number; maxMs: number }
+  tokens: number
+  /** The pace in force now (req/s), after the hourly budget. */
+  ratePerSecond: number
+  pausedUntil: number | undefined
+  queued: Record<Priority, number>
+  inFlight: number
+  creations: { running: number; waiting: number; max: number }
+  hourly: { remaining?: number; resetAt?: number; limit: number }
+}
+
+export interface Governor {
+  /** Sends one document through the bucket, with retries. The only way to reach Railway. */
+  request<Variables, Result>(
+    document: GraphqlDocument<Variables, Result>,
+    variables: Variables,
+    options: RequestOptions,
+  ): Promise<Result>
+  /** Runs a whole creation while holding one of the creation slots. */
+  withCreationSlot<T>(fn: () => Promise<T>): Promise<T>
+  stats(): GovernorStats
+  /** Rejects every queued request and stops the timers. */
+  close(): void
+}
+
+interface Waiter {
+  priority: Priority
+  enqueuedAt: number
+  resolve: () => void
+  reject: (error: Error) => void
+}
+
+/**
+ * The rate governor: a smooth token bucket (no bursts; `perSecond × (1 − safetyMargin)` per second), the
+ * hourly budget (see HourlyBudget for the policy), strict priorities with FIFO inside each, a global pause
+ * on 429 (every queued caller waits for Retry-After, not only the one that got it), a semaphore for
+ * creations, and retries with jittered backoff.
+ *
+ * Retries: queries and idempotent mutations are retried on any retryable failure (5xx, timeout, reset,
+ * 429). Other mutations only when Railway provably did not do the work (429, never connected); after a
+ * timeout, reset or 5xx the error goes back with `mayHaveHappened` and the caller looks the result up
+ * (railway-client.ts says how, per mutation). A 400 (invalid document) is never retried.
+ */
+export function createGovernor(sender: RailwaySender, options: GovernorOptions = {}): Governor {
+  const clock = options.clock ?? systemClock
+  const perSecond = options.perSecond ?? 50
+  const margin = options.safetyMargin ?? 0.1
+  if (!(perSecond > 0)) throw new RangeError(`perSecond must be above 0, not ${perSecond}`)
+  if (!(margin >= 0 && margin < 1)) throw new RangeError(`safetyMargin must be in [0, 1), not ${margin}`)
+  const baseRate = perSecond * (1 - margin)
+  const retry = {
+    attempts: options.retry?.attempts ?? 5,
+    baseDelayMs: options.retry?.baseDelayMs ?? 250,
+    maxDelayMs: options.retry?.maxDelayMs ?? 5_000,
+    maxRetryAfterMs: options.retry?.maxRetryAfterMs ?? 60_000,
+  }
+  const defaultRetryAfterMs = options.defaultRetryAfterMs ?? 1_000
+
+  const bucket = new TokenBucket(baseRate, clock.now())
+  const budget = new HourlyBudget(options.hourly)
+  const creations = new Semaphore(options.maxConcurrentCreations ?? 8)
+  const queues: Record<Priority, Waiter[]> = { destroy: [], create: [], status: [] }
+  let cancelTimer: (() => void) | undefined
+  let closed = false
+
+  const stats = {
+    requests: {} as Record<string, Record<string, number>>,
+    sent: 0,
+    rateLimited: 0,
+    retries: 0,
+    waits: { count: 0, totalMs: 0, maxMs: 0 },
+    inFlight: 0,
+  }
+
+  const count = (operation: string, outcome: 'ok' | ProviderErrorCode) => {
+    const byOutcome = stats.requests[operation] ?? {}
+    byOutcome[outcome] = (byOutcome[outcome] ?? 0) + 1
+    stats.requests[operation] = byOutcome
+  }
+
+  const observe = (info: RateLimitInfo | undefined) => {
+    if (!info) return
+    budget.observe(info, clock.now())
+    pump() // the allowed pace may have changed
+  }
+
+  /** The next waiter allowed to go: highest priority first; in the reserve only destroys. */
+  const nextWaiter = (now: number): Waiter | undefined => {
+    for (const priority of PRIORITIES) {
+      const head = queues[priority][0]
+      if (head && budget.admits(priority === 'destroy', now)) return head
+    }
+    return undefined
+  }
+
+  const queuedCount = () => PRIORITIES.reduce((sum, p) => sum + queues[p].length, 0)
+
+  const setTimer = (ms: number) => {
+    cancelTimer?.()
+    cancelTimer = clock.setTimer(
+      () => {
+        cancelTimer = undefined
+        pump()
+      },
+      Math.max(1, ms),
+    )
+  }
+
+  /** Lets waiters go while tokens allow; otherwise sleeps until the next token (or the budget reset). */
+  function pump() {
+    if (closed) return
+    cancelTimer?.()
+    cancelTimer = undefined
+    for (;;) {
+      if (queuedCount() === 0) return
+      const now = clock.now()
+      const waiter = nextWaiter(now)
+      if (!waiter) {
+        setTimer(budget.msUntilReset(now) ?? 1_000)
+        return
+      }
+      bucket.setRate(Math.min(baseRate, budget.ratePerSecond(now)), now)
+      if (!bucket.tryTake(now)) {
+        const untilToken = bucket.msUntilToken(now)
+        setTimer(Number.isFinite(untilToken) ? untilToken : (budget.msUntilReset(now) ?? 1_000))
+        return
+      }
+      queues[waiter.priority].shift()
+      budget.spend(now)
+      const waited = now - waiter.enqueuedAt
+      stats.waits.count += 1
+      stats.waits.totalMs += waited
+      stats.waits.maxMs = Math.max(stats.waits.maxMs, waited)
+      waiter.resolve()
+    }
+  }
+
+  const admit = (priority: Priority) =>
+    new Promise<void>((resolve, reject) => {
+      if (closed) {
+        reject(new Error('the Railway governor is closed'))
+        return
+      }
+      queues[priority].push({ priority, enqueuedAt: clock.now(), resolve, reject })
+      pump()
+    })
+
+  const shouldRetry = (kind: 'query' | 'mutation', idempotent: boolean) => (error: unknown) => {
+    if (closed || !(error instanceof RailwayError) || !error.retryable) return false
+    if (error.code === 'PROVIDER_RATE_LIMITED' && (error.retryAfterMs ?? 0) > retry.maxRetryAfterMs)
+      return false
+    return kind === 'query' || idempotent || !error.mayHaveHappened
+  }
+
+  return {
+    request(document, variables, requestOptions) {
+      const operation = document.operationName
+      return withRetries(
+        async () => {
+          await admit(requestOptions.priority)
+          stats.sent += 1
+          stats.inFlight += 1
+          try {
+            const { data, rateLimit } = await sender.send(document, variables)
+            count(operation, 'ok')
+            observe(rateLimit)
+            return data
+          } catch (error) {
+            if (error instanceof RailwayError) {
+              count(operation, error.code)
+              if (error.code === 'PROVIDER_RATE_LIMITED') {
+                stats.rateLimited += 1
+                // Everyone waits, not only this caller: the budget is the token's, not the request's.
+                bucket.pause(clock.now() + (error.retryAfterMs ?? defaultRetryAfterMs))
+              }
+              observe(error.rateLimit)
+            } else {
+              count(operation, 'PROVIDER_UNAVAILABLE')
+            }
+            throw error
+          } finally {
+            stats.inFlight -= 1
+          }
+        },
+        {
+          attempts: retry.attempts,
+          baseDelayMs: retry.baseDelayMs,
+          maxDelayMs: retry.maxDelayMs,
+          shouldRetry: shouldRetry(document.kind, requestOptions.idempotent ?? false),
+          onRetry: () => {
+            stats.retries += 1
+          },
+        },
+      )
+    },
+
+    withCreationSlot(fn) {
+      return creations.run(fn)
+    },
+
+    stats() {
+      const now = clock.now()
+      return {
+        requests: structuredClone(stats.requests),
+        sent: stats.sent,
+        rateLimited: stats.rateLimited,
+        retries: stats.retries,
+        waits: { ...stats.waits },
+        tokens: bucket.tokens(now),
+        ratePerSecond: Math.min(baseRate, budget.ratePerSecond(now)),
+        pausedUntil: bucket.pausedUntil > now ? bucket.pausedUntil : undefined,
+        queued: {
+          destroy: queues.destroy.length,
+          create: queues.create.length,
+          status: queues.status.length,
+        },
+        inFlight: stats.inFlight,
+        creations: { running: creations.running, waiting: creations.waiting, max: creations.max },
+        hourly: budget.snapshot(now),
+      }
+    },
+
+    close() {
+      closed = true
+      cancelTimer?.()
+      cancelTimer = undefined
+      for (const priority of PRIORITIES) {
+        for (const waiter of queues[priority].splice(0))
+          waiter.reject(new Error('the Railway governor is closed'))
+      }
+    },
+  }
+}
