@@ -7,6 +7,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 COPY services/package.json services/
 COPY pool-client/package.json pool-client/
+COPY emulators/package.json emulators/
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.base.json ./
 COPY services services
@@ -19,6 +20,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 COPY services/package.json services/
 COPY pool-client/package.json pool-client/
+COPY emulators/package.json emulators/
 RUN npm ci --omit=dev --workspace services --no-audit --no-fund
 
 # 3. The runtime image: built code, the spec it serves, the migrations it applies at start.

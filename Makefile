@@ -3,7 +3,6 @@
 
 export REDOCLY_TELEMETRY := off
 export REDOCLY_SUPPRESS_UPDATE_NOTICE := true
-DEV_ENV := .data/dev.env
 
 # Installs exactly what package-lock.json says, again whenever it changes.
 node_modules/.installed: package-lock.json
@@ -12,12 +11,9 @@ node_modules/.installed: package-lock.json
 
 install: node_modules/.installed
 
-## make dev: embedded database in .data/, local keys generated once, server on http://127.0.0.1:8080
+## make dev: emulators for every provider + embedded DB in .data/, local keys generated once, server on :8080
 dev: install
-	@npx tsx scripts/dev-secrets.ts $(DEV_ENV)
-	@npx tsx --env-file=$(DEV_ENV) services/src/db/migrate-cli.ts
-	@echo "services: http://127.0.0.1:8080/docs  (pool key: $$(sed -n 's/^SERVICES_API_KEY=//p' $(DEV_ENV)))"
-	@npx tsx --env-file=$(DEV_ENV) services/src/server.ts
+	@npx tsx scripts/dev.ts
 
 ## make test: spec lint, generated-code drift, migrations check, types, lint, then the tap suite
 test: install

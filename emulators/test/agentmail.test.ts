@@ -1,15 +1,11 @@
 import t, { type Test } from 'tap'
 import { type Inbox, startAgentMailEmulator } from '../src/agentmail/index.js'
+import { bearerCaller } from './support/http.js'
 import { CONTRACTS_MISSING, loadProviderContract } from './support/provider-contract.js'
 
 const contract = loadProviderContract('agentmail')
 if (!contract) t.comment(CONTRACTS_MISSING)
 
-interface Answer {
-  status: number
-  headers: Headers
-  body: unknown
-}
 interface ListBody {
   count: number
   limit?: number
@@ -35,36 +31,15 @@ async function start(test: Test, options: Parameters<typeof startAgentMailEmulat
   const emulator = await startAgentMailEmulator(options)
   test.teardown(() => emulator.close())
   /** Calls the emulator as a client would and checks the answer against the document. */
-  const call = async (
-    method: string,
-    path: string,
-    init: { token?: string | null; body?: unknown; raw?: string } = {},
-  ): Promise<Answer> => {
-    const token = init.token === undefined ? emulator.apiKey : init.token
-    const headers: Record<string, string> = token === null ? {} : { authorization: `Bearer ${token}` }
-    const body = init.raw ?? (init.body === undefined ? undefined : JSON.stringify(init.body))
-    if (body !== undefined) headers['content-type'] = 'application/json'
-    const response = await fetch(emulator.url + path, {
-      method,
-      headers,
-      ...(body !== undefined ? { body } : {}),
-    })
-    const text = await response.text()
-    const answer = {
-      status: response.status,
-      headers: response.headers,
-      body: text ? JSON.parse(text) : undefined,
-    }
+  const call = bearerCaller(emulator.url, emulator.apiKey, (method, path, answer) => {
+    if (!contract) return
     const docPath = `/v0${path.split('?')[0]}`
-    if (contract) {
-      test.same(
-        violations(method, docPath, answer.status, answer.body),
-        [],
-        `${method} ${docPath} → ${answer.status} conforms to AgentMail's document`,
-      )
-    }
-    return answer
-  }
+    test.same(
+      violations(method, docPath, answer.status, answer.body),
+      [],
+      `${method} ${docPath} → ${answer.status} conforms to AgentMail's document`,
+    )
+  })
   const create = async (body?: Record<string, unknown>, token?: string) => {
     const answer = await call('POST', '/inboxes', { ...(body ? { body } : {}), ...(token ? { token } : {}) })
     test.equal(answer.status, 200)

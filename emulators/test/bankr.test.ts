@@ -5,38 +5,27 @@ import {
   startBankrEmulator,
   type Wallet,
 } from '../src/bankr/index.js'
+import { type Answer, type RequestBody, send } from './support/http.js'
 
 // Bankr publishes no machine-readable contract: these tests pin the documented parts (path, header, body
 // fields, 201, the partner-key 401 messages, the 429 body) and the emulator's marked assumptions.
 
-interface Answer<T = Record<string, unknown>> {
-  status: number
-  headers: Headers
-  body: T
-}
 type WalletAnswer = Wallet & { apiKey?: string }
 
 async function start(test: Test, options: BankrEmulatorOptions = {}) {
   const emulator = await startBankrEmulator(options)
   test.teardown(() => emulator.close())
+  /** Calls the emulator as a client would: the partner key unless told otherwise, or a wallet's own key. */
   const call = async <T = Record<string, unknown>>(
     method: string,
     path: string,
-    init: { partnerKey?: string | null; apiKey?: string; body?: unknown; raw?: string } = {},
+    init: RequestBody & { partnerKey?: string | null; apiKey?: string } = {},
   ): Promise<Answer<T>> => {
     const headers: Record<string, string> = {}
     const partnerKey = init.partnerKey === undefined ? emulator.partnerKey : init.partnerKey
     if (partnerKey !== null && init.apiKey === undefined) headers['x-partner-key'] = partnerKey
     if (init.apiKey !== undefined) headers['x-api-key'] = init.apiKey
-    const body = init.raw ?? (init.body === undefined ? undefined : JSON.stringify(init.body))
-    if (body !== undefined) headers['content-type'] = 'application/json'
-    const response = await fetch(emulator.url + path, {
-      method,
-      headers,
-      ...(body !== undefined ? { body } : {}),
-    })
-    const text = await response.text()
-    return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined }
+    return send<T>(emulator.url + path, method, headers, init)
   }
   return { emulator, call }
 }

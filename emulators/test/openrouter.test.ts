@@ -1,15 +1,10 @@
 import t, { type Test } from 'tap'
 import { type ApiKey, PAGE_SIZE, startOpenRouterEmulator } from '../src/openrouter/index.js'
+import { bearerCaller } from './support/http.js'
 import { CONTRACTS_MISSING, loadProviderContract } from './support/provider-contract.js'
 
 const contract = loadProviderContract('openrouter')
 if (!contract) t.comment(CONTRACTS_MISSING)
-
-interface Answer {
-  status: number
-  headers: Headers
-  body: unknown
-}
 
 /** Starts an emulator for one test and closes it in the test's teardown. */
 async function start(test: Test, options: Parameters<typeof startOpenRouterEmulator>[0] = {}) {
@@ -19,36 +14,15 @@ async function start(test: Test, options: Parameters<typeof startOpenRouterEmula
    * Calls the emulator as a client would, then checks the answer against OpenRouter's OpenAPI document
    * (path as the document writes it: `/keys`, not `/api/v1/keys`).
    */
-  const call = async (
-    method: string,
-    path: string,
-    init: { token?: string | null; body?: unknown; raw?: string } = {},
-  ): Promise<Answer> => {
-    const token = init.token === undefined ? emulator.managementKey : init.token
-    const headers: Record<string, string> = token === null ? {} : { authorization: `Bearer ${token}` }
-    const body = init.raw ?? (init.body === undefined ? undefined : JSON.stringify(init.body))
-    if (body !== undefined) headers['content-type'] = 'application/json'
-    const response = await fetch(emulator.url + path, {
-      method,
-      headers,
-      ...(body !== undefined ? { body } : {}),
-    })
-    const text = await response.text()
-    const answer = {
-      status: response.status,
-      headers: response.headers,
-      body: text ? JSON.parse(text) : undefined,
-    }
-    if (contract) {
-      const docPath = path.split('?')[0] as string
-      test.same(
-        contract.responseViolations(method, docPath, answer.status, answer.body),
-        [],
-        `${method} ${docPath} → ${answer.status} conforms to OpenRouter's document`,
-      )
-    }
-    return answer
-  }
+  const call = bearerCaller(emulator.url, emulator.managementKey, (method, path, answer) => {
+    if (!contract) return
+    const docPath = path.split('?')[0] as string
+    test.same(
+      contract.responseViolations(method, docPath, answer.status, answer.body),
+      [],
+      `${method} ${docPath} → ${answer.status} conforms to OpenRouter's document`,
+    )
+  })
   const createKey = async (body: Record<string, unknown>) => {
     const answer = await call('POST', '/keys', { body })
     test.equal(answer.status, 201)

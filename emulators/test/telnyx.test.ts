@@ -7,16 +7,12 @@ import {
   startTelnyxEmulator,
   type TelnyxEmulatorOptions,
 } from '../src/telnyx/index.js'
+import { bearerCaller } from './support/http.js'
 import { CONTRACTS_MISSING, loadProviderContract } from './support/provider-contract.js'
 
 const contract = loadProviderContract('telnyx')
 if (!contract) t.comment(CONTRACTS_MISSING)
 
-interface Answer<T = unknown> {
-  status: number
-  headers: Headers
-  body: T
-}
 interface TelnyxErrorBody {
   errors: Array<{ code: string; title: string; detail: string; source?: Record<string, string> }>
 }
@@ -49,37 +45,16 @@ async function start(test: Test, options: TelnyxEmulatorOptions = {}) {
   const emulator = await startTelnyxEmulator(options)
   test.teardown(() => emulator.close())
   /** Calls the emulator as a client would and checks every answer against the document. */
-  const call = async <T = unknown>(
-    method: string,
-    path: string,
-    init: { token?: string | null; body?: unknown; raw?: string } = {},
-  ): Promise<Answer<T>> => {
-    const token = init.token === undefined ? emulator.apiKey : init.token
-    const headers: Record<string, string> = token === null ? {} : { authorization: `Bearer ${token}` }
-    const body = init.raw ?? (init.body === undefined ? undefined : JSON.stringify(init.body))
-    if (body !== undefined) headers['content-type'] = 'application/json'
-    const response = await fetch(emulator.url + path, {
-      method,
-      headers,
-      ...(body !== undefined ? { body } : {}),
-    })
-    const text = await response.text()
-    const answer = {
-      status: response.status,
-      headers: response.headers,
-      body: text ? JSON.parse(text) : undefined,
-    }
-    const docPath = (contract?.templateFor(method, path.split('?')[0] as string) ??
-      path.split('?')[0]) as string
-    if (contract) {
-      test.same(
-        violations(method, docPath, answer.status, answer.body),
-        [],
-        `${method} ${docPath} → ${answer.status} conforms to Telnyx's document`,
-      )
-    }
-    return answer as Answer<T>
-  }
+  const call = bearerCaller(emulator.url, emulator.apiKey, (method, path, answer) => {
+    if (!contract) return
+    const route = path.split('?')[0] as string
+    const docPath = contract.templateFor(method, route) ?? route
+    test.same(
+      violations(method, docPath, answer.status, answer.body),
+      [],
+      `${method} ${docPath} → ${answer.status} conforms to Telnyx's document`,
+    )
+  })
   const search = async (query: string) => {
     const answer = await call<{ data: Available[]; meta: { total_results: number } }>(
       'GET',

@@ -9,10 +9,13 @@ import { registerAuth } from './http/auth.js'
 import { registerDocs } from './http/docs.js'
 import { registerProblemHandlers } from './http/problem-handlers.js'
 import { createValidatorCompiler } from './http/validation.js'
+import type { Railway } from './infra/railway/index.js'
 import { registerRoutes } from './routes/index.js'
 
 export interface AppDeps {
   database: DatabaseHandle
+  /** The Railway adapter; without it the app serves but `/readyz` does not check Railway (tests). */
+  railway?: Pick<Railway, 'checkWorkspace'>
   /** Where log lines go (stdout when absent); tests capture them to prove secrets never appear. */
   logStream?: { write(line: string): void }
 }
@@ -72,6 +75,6 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     instances: createInstancesRepository(deps.database.db),
   })
   await registerDocs(app)
-  registerRoutes(app, { config, database: deps.database })
+  registerRoutes(app, { config, database: deps.database, ...(deps.railway ? { railway: deps.railway } : {}) })
   return app
 }

@@ -3,31 +3,58 @@ import { buildApp } from './app.js'
 import { type Config, ConfigError, loadConfig } from './config.js'
 import { migrateDatabase } from './db/migrate.js'
 import { openDatabase } from './db/open-database.js'
+import { createRailway, type Railway, RailwayError } from './infra/railway/index.js'
+
+/** Prints one message and exits: a half-configured control plane must not start. */
+function refuseToStart(message: string): never {
+  process.stderr.write(`${message}\n`)
+  process.exit(1)
+}
 
 /** Reads the environment once; on a bad configuration prints every problem in one message and exits. */
 function configFromEnv(): Config {
   try {
     return loadConfig(process.env)
   } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`)
-      process.exit(1)
-    }
+    if (error instanceof ConfigError) refuseToStart(error.message)
     throw error
   }
 }
 
-/** The process: config, database, migrations, the app, `listen`, and a graceful stop on SIGTERM/SIGINT. */
+function railwayFrom(config: Config): Railway {
+  try {
+    return createRailway(config)
+  } catch (error) {
+    refuseToStart(`${(error as Error).message} (\`make dev\` points services at the emulators)`)
+  }
+}
+
+/** The process: config, database, migrations, Railway, the app, `listen`, and a graceful stop. */
 async function main() {
   const config = configFromEnv()
+  const railway = railwayFrom(config)
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir })
   await migrateDatabase(database)
-  const app = await buildApp(config, { database })
+  const app = await buildApp(config, { database, railway })
+
+  // A token that cannot see the workspace will never work: say so and stop. Railway being down is not
+  // a reason to stop; /readyz reports it until it answers.
+  try {
+    const workspace = await railway.checkWorkspace()
+    app.log.info({ workspace: workspace.name }, 'Railway token can see the workspace')
+  } catch (error) {
+    if (error instanceof RailwayError && error.code === 'PROVIDER_UNAUTHORIZED') refuseToStart(error.message)
+    app.log.warn(
+      { err: error },
+      'Railway did not answer the workspace check; /readyz reports it until it does',
+    )
+  }
 
   closeWithGrace({ delay: config.shutdownGraceMs }, async ({ signal, err }) => {
     if (err) app.log.error({ err }, 'stopping after an uncaught error')
     else app.log.info({ signal }, 'stopping: no new requests, finishing the ones in flight')
     await app.close()
+    await railway.close()
     await database.close()
   })
 

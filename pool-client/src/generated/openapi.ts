@@ -26,8 +26,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Readiness — the database answers
-         * @description 200 while the database answers `select 1`; 503 `NOT_READY` otherwise.
+         * Readiness — the database answers and the Railway token can see its workspace
+         * @description 200 while the database answers `select 1` and Railway's workspace query succeeds (its result is cached for a minute, so probes do not spend the Railway budget); 503 `NOT_READY` otherwise, with `detail` naming what failed.
          */
         get: operations["getReadiness"];
         put?: never;
@@ -352,6 +352,11 @@ export interface components {
             checks: {
                 /** @enum {string} */
                 database: "ok";
+                /**
+                 * @description Present when the server is connected to Railway.
+                 * @enum {string}
+                 */
+                railway?: "ok";
             };
         };
         /**
@@ -825,7 +830,8 @@ export interface operations {
                      * @example {
                      *       "status": "ok",
                      *       "checks": {
-                     *         "database": "ok"
+                     *         "database": "ok",
+                     *         "railway": "ok"
                      *       }
                      *     }
                      */

@@ -38,7 +38,14 @@ export type Health = Static<typeof Health>
 
 export const Readiness = Type.Object({
   status: Type.Unsafe<"ok">({ type: "string", enum: ["ok"] }),
-  checks: Type.Object({ database: Type.Unsafe<"ok">({ type: "string", enum: ["ok"] }) }),
+  checks: Type.Object({
+    database: Type.Unsafe<"ok">({ type: "string", enum: ["ok"] }),
+    railway: Type.Optional(Type.Unsafe<"ok">({
+      type: "string",
+      enum: ["ok"],
+      description: "Present when the server is connected to Railway.",
+    })),
+  }),
 })
 export type Readiness = Static<typeof Readiness>
 

@@ -3,7 +3,7 @@ import type { Config } from '../config.js'
 import type { DatabaseHandle } from '../db/open-database.js'
 import { routes } from '../generated/routes.js'
 import type { Handlers } from './handler-types.js'
-import { healthHandlers } from './health.js'
+import { type HealthDeps, healthHandlers } from './health.js'
 import { instanceHandlers } from './instances.js'
 import { registryHandlers } from './registry.js'
 import { toolHandlers } from './tools.js'
@@ -11,6 +11,7 @@ import { toolHandlers } from './tools.js'
 export interface RouteDeps {
   config: Config
   database: DatabaseHandle
+  railway?: HealthDeps['railway']
 }
 
 /** Every operation of the generated route table, joined to its handler by operationId. */

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import { buildApp } from '../../src/app.js'
+import { type AppDeps, buildApp } from '../../src/app.js'
 import { type Config, loadConfig } from '../../src/config.js'
 import type { DatabaseHandle } from '../../src/db/open-database.js'
 import { createTestDatabase, type TeardownHost } from './database.js'
@@ -21,6 +21,7 @@ export function testConfig(overrides: Record<string, string | undefined> = {}): 
 export interface BuildOptions {
   env?: Record<string, string | undefined>
   database?: DatabaseHandle
+  railway?: AppDeps['railway']
   logStream?: { write(line: string): void }
 }
 
@@ -33,6 +34,7 @@ export async function build(
   const config = testConfig(options.env)
   const app = await buildApp(config, {
     database,
+    ...(options.railway ? { railway: options.railway } : {}),
     ...(options.logStream ? { logStream: options.logStream } : {}),
   })
   t.teardown(() => app.close())

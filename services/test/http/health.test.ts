@@ -1,5 +1,8 @@
 import t from 'tap'
-import { build } from '../helpers/build.js'
+import { startRailwayEmulator } from '../../../emulators/src/railway/index.js'
+import { createRailway } from '../../src/infra/railway/index.js'
+import { cachedCheck } from '../../src/routes/cached-check.js'
+import { build, testConfig } from '../helpers/build.js'
 import { request } from '../helpers/contract.js'
 import { createTestDatabase, createTestPglite } from '../helpers/database.js'
 
@@ -30,4 +33,62 @@ t.test('the same app runs on embedded PGlite', async (t) => {
   const { app } = await build(t, { database })
   const ready = await request(t, app, { method: 'GET', url: '/readyz' })
   t.equal(ready.statusCode, 200)
+})
+
+t.test(
+  '/readyz checks that the Railway token sees its workspace, without spending the budget on every probe',
+  async (t) => {
+    const emulator = await startRailwayEmulator()
+    t.teardown(() => emulator.close())
+    const env = {
+      RAILWAY_API_URL: emulator.url,
+      RAILWAY_API_TOKEN: emulator.token,
+      RAILWAY_WORKSPACE_ID: emulator.workspaceId,
+    }
+    const railway = createRailway(testConfig(env))
+    t.teardown(() => railway.close())
+    const { app } = await build(t, { env, railway })
+    for (let i = 0; i < 5; i++) {
+      const ready = await request(t, app, { method: 'GET', url: '/readyz' })
+      t.same(ready.json(), { status: 'ok', checks: { database: 'ok', railway: 'ok' } })
+    }
+    t.equal(emulator.stats().requests, 1, 'five probes, one Railway request (cached)')
+
+    const wrongToken = createRailway(testConfig({ ...env, RAILWAY_API_TOKEN: 'not-the-token' }))
+    t.teardown(() => wrongToken.close())
+    const { app: refused } = await build(t, { env, railway: wrongToken })
+    const notReady = await request(t, refused, { method: 'GET', url: '/readyz' })
+    t.equal(notReady.statusCode, 503)
+    t.match(notReady.json(), { code: 'NOT_READY', detail: /Railway/ })
+  },
+)
+
+t.test('cachedCheck shares one call, keeps successes longer than failures', async (t) => {
+  let now = 0
+  let calls = 0
+  let fail = false
+  const check = cachedCheck(
+    async () => {
+      calls += 1
+      if (fail) throw new Error('down')
+    },
+    { okMs: 100, failedMs: 10 },
+    () => now,
+  )
+  await Promise.all([check(), check(), check()])
+  t.equal(calls, 1, 'concurrent callers share one call')
+  now = 99
+  await check()
+  t.equal(calls, 1, 'a success is reused within its TTL')
+  now = 100
+  fail = true
+  await t.rejects(check())
+  t.equal(calls, 2)
+  now = 105
+  await t.rejects(check())
+  t.equal(calls, 2, 'a failure is reused within its shorter TTL')
+  now = 111
+  fail = false
+  await check()
+  t.equal(calls, 3, 'and recovery shows once it expires')
 })

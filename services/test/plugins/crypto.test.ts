@@ -1,5 +1,4 @@
 import t, { type Test } from 'tap'
-import { Agent, type Dispatcher } from 'undici'
 import {
   type BankrEmulator,
   type BankrEmulatorOptions,
@@ -13,14 +12,8 @@ import {
   createCryptoPlugin,
 } from '../../src/plugins/crypto.js'
 import { toChecksumAddress } from '../../src/plugins/wallet.js'
-
-interface Sent {
-  method: string
-  path: string
-  query: URLSearchParams
-  body: unknown
-  headers: Record<string, string>
-}
+import { recordingDispatcher } from '../helpers/recording-dispatcher.js'
+import { rejectionOf } from '../helpers/rejection.js'
 
 const FAST_RETRY = { attempts: 4, baseDelayMs: 1, maxDelayMs: 5 }
 
@@ -30,23 +23,7 @@ async function setup(
   options: { plugin?: Partial<CryptoPluginOptions>; emulator?: BankrEmulatorOptions } = {},
 ) {
   const emulator = await startBankrEmulator(options.emulator)
-  const agent = new Agent()
-  const sent: Sent[] = []
-  const dispatcher = agent.compose((dispatch) => (opts: Dispatcher.DispatchOptions, handler) => {
-    const [path = '', query = ''] = opts.path.split('?')
-    sent.push({
-      method: opts.method,
-      path,
-      query: new URLSearchParams(query),
-      body: typeof opts.body === 'string' ? JSON.parse(opts.body) : undefined,
-      headers: (opts.headers ?? {}) as Record<string, string>,
-    })
-    return dispatch(opts, handler)
-  })
-  test.teardown(async () => {
-    await agent.close()
-    await emulator.close()
-  })
+  const { dispatcher, sent } = recordingDispatcher(test, emulator)
   const pluginOptions: CryptoPluginOptions = {
     apiUrl: emulator.url,
     partnerKey: emulator.partnerKey,
@@ -60,15 +37,7 @@ async function setup(
 const input = (instanceId: string) => ({ instanceId, idempotencyKey: `${instanceId}:crypto` })
 const wallets = (emulator: BankrEmulator) => emulator.ledger.all<Wallet>('wallet')
 
-async function rejection(promise: Promise<unknown>): Promise<ProviderError> {
-  try {
-    await promise
-  } catch (error) {
-    if (error instanceof ProviderError) return error
-    throw error
-  }
-  throw new Error('resolved')
-}
+const rejection = (promise: Promise<unknown>) => rejectionOf(promise, ProviderError)
 
 t.test('create makes a partner wallet with its own key, keyed by the idempotency key', async (t) => {
   const { emulator, plugin, sent } = await setup(t)

@@ -1,5 +1,4 @@
 import t, { type Test } from 'tap'
-import { Agent, type Dispatcher } from 'undici'
 import {
   type AgentMailEmulator,
   type AgentMailEmulatorOptions,
@@ -10,17 +9,11 @@ import { CONTRACTS_MISSING, loadProviderContract } from '../../../emulators/test
 import { ProviderError } from '../../src/infra/http/provider-error.js'
 import { clientIdFor, createEmailPlugin, type EmailPluginOptions } from '../../src/plugins/email.js'
 import type { ToolPlugin } from '../../src/plugins/tool-plugin.js'
+import { definePluginTest } from '../helpers/plugin-test.js'
+import { recordingDispatcher } from '../helpers/recording-dispatcher.js'
 
 const contract = loadProviderContract('agentmail')
 if (!contract) t.comment(CONTRACTS_MISSING)
-
-interface Sent {
-  method: string
-  path: string
-  query: URLSearchParams
-  body: unknown
-  authorization: string | undefined
-}
 
 const FAST_RETRY = { attempts: 4, baseDelayMs: 1, maxDelayMs: 5 }
 // `ascending` is in the newer Fern definition; the 2026-03 OpenAPI document lists the other two.
@@ -33,24 +26,7 @@ async function setup(
   options: { plugin?: Partial<EmailPluginOptions>; emulator?: AgentMailEmulatorOptions } = {},
 ) {
   const emulator = await startAgentMailEmulator({ otherApiKeys: [USER_KEY], ...options.emulator })
-  const agent = new Agent()
-  const sent: Sent[] = []
-  const dispatcher = agent.compose((dispatch) => (opts: Dispatcher.DispatchOptions, handler) => {
-    const [path = '', query = ''] = opts.path.split('?')
-    const headers = (opts.headers ?? {}) as Record<string, string>
-    sent.push({
-      method: opts.method,
-      path,
-      query: new URLSearchParams(query),
-      body: typeof opts.body === 'string' ? JSON.parse(opts.body) : undefined,
-      authorization: headers.authorization,
-    })
-    return dispatch(opts, handler)
-  })
-  test.teardown(async () => {
-    await agent.close()
-    await emulator.close()
-  })
+  const { dispatcher, sent } = recordingDispatcher(test, emulator)
   const plugin = createEmailPlugin({
     apiUrl: emulator.url,
     apiKey: emulator.apiKey,
@@ -61,41 +37,29 @@ async function setup(
   return { emulator, plugin, sent, dispatcher }
 }
 
-type Context = Awaited<ReturnType<typeof setup>>
-
 /** The plugin with its optional methods, which this plugin implements. */
 const full = (plugin: ToolPlugin) => plugin as Required<ToolPlugin>
 
 /** A test against a fresh emulator; when its body is done, every request the plugin sent is checked. */
-function pluginTest(
-  name: string,
-  options: Parameters<typeof setup>[1],
-  body: (t: Test, context: Context) => Promise<void>,
-) {
-  t.test(name, async (t) => {
-    const context = await setup(t, options)
-    await body(t, context)
-    checkRequests(t, context.sent)
-  })
-}
-
-/** Every request conforms to AgentMail's document: body by schema, list query by its declared names. */
-function checkRequests(test: Test, sent: Sent[]) {
-  if (!contract) return
-  test.ok(sent.length > 0, 'the plugin sent requests')
-  const problems = sent.flatMap(({ method, path, query, body }) => {
-    const found = contract.requestViolations(method, path, body).map((v) => `${method} ${path}: ${v}`)
-    for (const [name] of query) {
-      if (path !== '/v0/inboxes' || !LIST_QUERY.has(name))
-        found.push(`${method} ${path}: undeclared ?${name}`)
-    }
-    if (path.startsWith('/v0/inboxes/') && path.slice('/v0/inboxes/'.length).includes('@')) {
-      found.push(`${path}: the inbox id is not URL-encoded`)
-    }
-    return found
-  })
-  test.same(problems, [], `the ${sent.length} requests the plugin sent conform to AgentMail's document`)
-}
+const pluginTest = definePluginTest(
+  t,
+  setup,
+  contract && {
+    provider: 'AgentMail',
+    /** Body by schema, list query by its declared names. */
+    violations({ method, path, query, body }) {
+      const found = contract.requestViolations(method, path, body).map((v) => `${method} ${path}: ${v}`)
+      for (const [name] of query) {
+        if (path !== '/v0/inboxes' || !LIST_QUERY.has(name))
+          found.push(`${method} ${path}: undeclared ?${name}`)
+      }
+      if (path.startsWith('/v0/inboxes/') && path.slice('/v0/inboxes/'.length).includes('@')) {
+        found.push(`${path}: the inbox id is not URL-encoded`)
+      }
+      return found
+    },
+  },
+)
 
 /** An inbox made at the provider behind the plugin's back, as a crashed earlier attempt would have. */
 async function createDirectly(

@@ -1,21 +1,14 @@
 import t, { type Test } from 'tap'
-import { Agent, type Dispatcher } from 'undici'
 import { type OpenRouterEmulator, startOpenRouterEmulator } from '../../../emulators/src/openrouter/index.js'
 import { CONTRACTS_MISSING, loadProviderContract } from '../../../emulators/test/support/provider-contract.js'
 import { ProviderError } from '../../src/infra/http/provider-error.js'
 import { createOpenRouterPlugin, type OpenRouterPluginOptions } from '../../src/plugins/openrouter.js'
 import type { ToolPlugin } from '../../src/plugins/tool-plugin.js'
+import { definePluginTest } from '../helpers/plugin-test.js'
+import { recordingDispatcher } from '../helpers/recording-dispatcher.js'
 
 const contract = loadProviderContract('openrouter')
 if (!contract) t.comment(CONTRACTS_MISSING)
-
-interface Sent {
-  method: string
-  path: string
-  query: URLSearchParams
-  body: unknown
-  authorization: string | undefined
-}
 
 // Fast retries keep the tests quick; the retry logic itself is the same.
 const FAST_RETRY = { attempts: 4, baseDelayMs: 1, maxDelayMs: 5 }
@@ -24,24 +17,7 @@ const LIST_QUERY = new Set(['offset', 'include_disabled', 'workspace_id'])
 /** An emulator and a plugin wired to it through an undici interceptor that records every request sent. */
 async function setup(test: Test, options: Partial<OpenRouterPluginOptions> = {}) {
   const emulator = await startOpenRouterEmulator()
-  const agent = new Agent()
-  const sent: Sent[] = []
-  const dispatcher = agent.compose((dispatch) => (opts: Dispatcher.DispatchOptions, handler) => {
-    const [path = '', query = ''] = opts.path.split('?')
-    const headers = (opts.headers ?? {}) as Record<string, string>
-    sent.push({
-      method: opts.method,
-      path,
-      query: new URLSearchParams(query),
-      body: typeof opts.body === 'string' ? JSON.parse(opts.body) : undefined,
-      authorization: headers.authorization,
-    })
-    return dispatch(opts, handler)
-  })
-  test.teardown(async () => {
-    await agent.close()
-    await emulator.close()
-  })
+  const { dispatcher, sent } = recordingDispatcher(test, emulator)
   const plugin = createOpenRouterPlugin({
     apiUrl: emulator.url,
     managementKey: emulator.managementKey,
@@ -52,42 +28,30 @@ async function setup(test: Test, options: Partial<OpenRouterPluginOptions> = {})
   return { emulator, plugin, sent, dispatcher }
 }
 
-type Context = Awaited<ReturnType<typeof setup>>
-
 /** The plugin with its optional methods, which this plugin implements. */
 const full = (plugin: ToolPlugin) => plugin as Required<ToolPlugin>
 
 /** A test against a fresh emulator; when its body is done, every request the plugin sent is checked. */
-function pluginTest(
-  name: string,
-  options: Partial<OpenRouterPluginOptions>,
-  body: (t: Test, context: Context) => Promise<void>,
-) {
-  t.test(name, async (t) => {
-    const context = await setup(t, options)
-    await body(t, context)
-    checkRequests(t, context.sent)
-  })
-}
-
-/** Every request the plugin sent conforms to the document: body by schema, `GET /keys` query by hand. */
-function checkRequests(test: Test, sent: Sent[]) {
-  if (!contract) return
-  test.ok(sent.length > 0, 'the plugin sent requests')
-  const problems = sent.flatMap(({ method, path, query, body }) => {
-    const docPath = path.replace(/^\/api\/v1/, '')
-    const found = contract.requestViolations(method, docPath, body).map((v) => `${method} ${docPath}: ${v}`)
-    for (const [name, value] of query) {
-      if (docPath !== '/keys' || !LIST_QUERY.has(name))
-        found.push(`${method} ${docPath}: undeclared ?${name}`)
-      if (name === 'offset' && !/^\d+$/.test(value)) found.push(`offset=${value} is not an integer ≥ 0`)
-      if (name === 'include_disabled' && value !== 'true' && value !== 'false')
-        found.push(`include_disabled=${value}`)
-    }
-    return found
-  })
-  test.same(problems, [], `the ${sent.length} requests the plugin sent conform to OpenRouter's document`)
-}
+const pluginTest = definePluginTest(
+  t,
+  setup,
+  contract && {
+    provider: 'OpenRouter',
+    /** Body by schema, `GET /keys` query by hand. */
+    violations({ method, path, query, body }) {
+      const docPath = path.replace(/^\/api\/v1/, '')
+      const found = contract.requestViolations(method, docPath, body).map((v) => `${method} ${docPath}: ${v}`)
+      for (const [name, value] of query) {
+        if (docPath !== '/keys' || !LIST_QUERY.has(name))
+          found.push(`${method} ${docPath}: undeclared ?${name}`)
+        if (name === 'offset' && !/^\d+$/.test(value)) found.push(`offset=${value} is not an integer ≥ 0`)
+        if (name === 'include_disabled' && value !== 'true' && value !== 'false')
+          found.push(`include_disabled=${value}`)
+      }
+      return found
+    },
+  },
+)
 
 /** A key made at the provider behind the plugin's back, as a crashed earlier attempt would have. */
 async function createDirectly(emulator: OpenRouterEmulator, name: string) {

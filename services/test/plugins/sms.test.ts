@@ -1,5 +1,4 @@
 import t, { type Test } from 'tap'
-import { Agent, type Dispatcher } from 'undici'
 import {
   type NumberOrder,
   type PhoneNumberRecord,
@@ -13,17 +12,12 @@ import { phoneNumberPool } from '../../src/db/schema.js'
 import { ProviderError } from '../../src/infra/http/provider-error.js'
 import { createSmsPlugin, type SmsPluginOptions } from '../../src/plugins/sms.js'
 import { createTestPglite } from '../helpers/database.js'
+import { definePluginTest } from '../helpers/plugin-test.js'
+import { recordingDispatcher } from '../helpers/recording-dispatcher.js'
+import { rejectionOf } from '../helpers/rejection.js'
 
 const contract = loadProviderContract('telnyx')
 if (!contract) t.comment(CONTRACTS_MISSING)
-
-interface Sent {
-  method: string
-  path: string
-  query: URLSearchParams
-  body: unknown
-  authorization: string | undefined
-}
 
 const FAST = {
   retry: { attempts: 4, baseDelayMs: 1, maxDelayMs: 5 },
@@ -42,24 +36,7 @@ async function setup(
   const emulator = await startTelnyxEmulator({ orderSettleMs: 20, ...options.emulator })
   await database.db.delete(phoneNumberPool)
   const pool = createNumberPoolRepository(database.db)
-  const agent = new Agent()
-  const sent: Sent[] = []
-  const dispatcher = agent.compose((dispatch) => (opts: Dispatcher.DispatchOptions, handler) => {
-    const [path = '', query = ''] = opts.path.split('?')
-    const headers = (opts.headers ?? {}) as Record<string, string>
-    sent.push({
-      method: opts.method,
-      path,
-      query: new URLSearchParams(query),
-      body: typeof opts.body === 'string' ? JSON.parse(opts.body) : undefined,
-      authorization: headers.authorization,
-    })
-    return dispatch(opts, handler)
-  })
-  test.teardown(async () => {
-    await agent.close()
-    await emulator.close()
-  })
+  const { dispatcher, sent } = recordingDispatcher(test, emulator)
   const pluginOptions: SmsPluginOptions = {
     apiUrl: emulator.url,
     apiKey: emulator.apiKey,
@@ -73,38 +50,28 @@ async function setup(
   return { emulator, plugin, pool, sent, dispatcher, pluginOptions }
 }
 
-type Context = Awaited<ReturnType<typeof setup>>
-
 /** A test against a fresh emulator and pool; afterwards every request the plugin sent is checked. */
-function pluginTest(
-  name: string,
-  options: Parameters<typeof setup>[1],
-  body: (t: Test, c: Context) => Promise<void>,
-) {
-  t.test(name, async (t) => {
-    const context = await setup(t, options)
-    await body(t, context)
-    checkRequests(t, context.sent)
-  })
-}
-
-/** Every request conforms to Telnyx's document: its body by schema, its query by the declared deepObjects. */
-function checkRequests(test: Test, sent: Sent[]) {
-  if (!contract) return
-  test.ok(sent.length > 0, 'the plugin sent requests')
-  const problems = sent.flatMap(({ method, path, query, body }) => {
-    const docPath = path.replace(/^\/v2/, '')
-    const template = contract.templateFor(method, docPath)
-    if (!template) return [`${method} ${docPath} is not in Telnyx's document`]
-    const found = contract.requestViolations(method, template, body).map((v) => `${method} ${template}: ${v}`)
-    for (const [name] of query) {
-      if (!/^(filter|page)\[[a-z_]+\](\[\])?$/.test(name))
-        found.push(`${method} ${template}: undeclared ?${name}`)
-    }
-    return found
-  })
-  test.same(problems, [], `the ${sent.length} requests the plugin sent conform to Telnyx's document`)
-}
+const pluginTest = definePluginTest(
+  t,
+  setup,
+  contract && {
+    provider: 'Telnyx',
+    /** Its body by schema, its query by the declared deepObjects. */
+    violations({ method, path, query, body }) {
+      const docPath = path.replace(/^\/v2/, '')
+      const template = contract.templateFor(method, docPath)
+      if (!template) return [`${method} ${docPath} is not in Telnyx's document`]
+      const found = contract
+        .requestViolations(method, template, body)
+        .map((v) => `${method} ${template}: ${v}`)
+      for (const [name] of query) {
+        if (!/^(filter|page)\[[a-z_]+\](\[\])?$/.test(name))
+          found.push(`${method} ${template}: undeclared ?${name}`)
+      }
+      return found
+    },
+  },
+)
 
 const ops = (emulator: TelnyxEmulator) => emulator.ledger.requests().map((request) => request.operation)
 const count = (emulator: TelnyxEmulator, operation: string) =>
@@ -139,15 +106,7 @@ async function orderDirectly(emulator: TelnyxEmulator, customerReference: string
 
 const input = (instanceId: string) => ({ instanceId, idempotencyKey: `${instanceId}:sms` })
 
-async function rejection(promise: Promise<unknown>): Promise<ProviderError> {
-  try {
-    await promise
-  } catch (error) {
-    if (error instanceof ProviderError) return error
-    throw error
-  }
-  throw new Error('resolved')
-}
+const rejection = (promise: Promise<unknown>) => rejectionOf(promise, ProviderError)
 
 pluginTest(
   'create buys a US number with the profile and records the claim',

@@ -6,20 +6,13 @@ import { createGovernor } from '../../../src/infra/railway/governor.js'
 import { RailwayError } from '../../../src/infra/railway/railway-error.js'
 import { parseReset } from '../../../src/infra/railway/rate-limit-headers.js'
 import { createTransport } from '../../../src/infra/railway/transport.js'
+import { rejectionOf } from '../../helpers/rejection.js'
 import { type Reply, startScriptedServer } from './helpers/graphql-server.js'
 
 const TOKEN = 'railway-test-token-0123456789'
 const variables = { workspaceId: 'ws-1' }
 
-async function failureOf(promise: Promise<unknown>): Promise<RailwayError> {
-  try {
-    await promise
-  } catch (error) {
-    if (error instanceof RailwayError) return error
-    throw error
-  }
-  throw new Error('expected a RailwayError')
-}
+const failureOf = (promise: Promise<unknown>) => rejectionOf(promise, RailwayError)
 
 t.test('a success: bearer token, the document and its variables, the budget headers', async (t) => {
   const server = await startScriptedServer(t, () => ({
