@@ -42,6 +42,22 @@ export const EnvSchema = Type.Object({
   }),
   GHCR_USERNAME: optionalString(),
   GHCR_TOKEN: optionalString(),
+  RAILWAY_RATE_LIMIT_PER_SECOND: integer({ default: 50, minimum: 1, maximum: 1_000 }),
+  RAILWAY_MAX_CONCURRENT_CREATIONS: integer({ default: 8, minimum: 1, maximum: 100 }),
+
+  RUNTIME_PORT: integer({ default: 8080, minimum: 1, maximum: 65535 }),
+  RUNTIME_URL_SCHEME: Type.Unsafe<'https' | 'http'>({
+    type: 'string',
+    enum: ['https', 'http'],
+    default: 'https',
+  }),
+  CREATE_WAIT_MS: integer({ default: 60_000, minimum: 0, maximum: MAX_TIMER_MS }),
+  DEPLOY_TIMEOUT_MS: integer({ default: 900_000, minimum: 1, maximum: MAX_TIMER_MS }),
+  HEALTH_TIMEOUT_MS: integer({ default: 1_500, minimum: 1, maximum: MAX_TIMER_MS }),
+  HEALTH_CONCURRENCY: integer({ default: 64, minimum: 1, maximum: 10_000 }),
+  LEGACY_DOMAIN_SUFFIXES: Type.String({ pattern: '^[a-z0-9.-]+(,[a-z0-9.-]+)*$', default: 'up.railway.app' }),
+  REAPER_INTERVAL_MS: integer({ default: 30_000, minimum: 100, maximum: MAX_TIMER_MS }),
+  NUMBER_POOL_IDLE_MS: integer({ default: 604_800_000, minimum: 0, maximum: 31_536_000_000 }),
 
   OPENROUTER_API_URL: httpUrl('https://openrouter.ai/api/v1'),
   OPENROUTER_MANAGEMENT_KEY: optionalString(),
@@ -83,11 +99,34 @@ export interface Config {
     runtimeImage: string
     ghcrUsername?: string
     ghcrToken?: string
+    /** Railway's per-second limit for the token (Pro: 50); the governor paces at 90% of it. */
+    rateLimitPerSecond: number
+    maxConcurrentCreations: number
   }
   openrouter: { apiUrl: string; managementKey?: string }
   agentmail: { apiUrl: string; apiKey?: string }
   telnyx: { apiUrl: string; apiKey?: string; messagingProfileId?: string }
   bankr: { apiUrl: string; partnerKey?: string }
+  runtime: {
+    /** The port the runtime listens on; each instance's Railway domain targets it. */
+    port: number
+    /** `https` for Railway domains; `http` only for the emulators' loopback runtimes. */
+    urlScheme: 'https' | 'http'
+    healthTimeoutMs: number
+    healthConcurrency: number
+  }
+  lifecycle: {
+    /** How long `POST /create-instance` waits for the instance before answering 202. */
+    createWaitMs: number
+    /** A creation whose deployment is not up after this long fails (and compensates). */
+    deployTimeoutMs: number
+    /** How often unfinished creations and destroys are resumed and failed releases retried. */
+    reaperIntervalMs: number
+    /** Adopted (legacy) instance URLs must end in one of these host suffixes. */
+    legacyDomainSuffixes: string[]
+    /** Numbers idle in services' Telnyx number pool longer than this are deleted at Telnyx. */
+    numberPoolIdleMs: number
+  }
 }
 
 /** Thrown by `loadConfig`; `problems` has one line per bad setting, and the message lists them all. */
@@ -284,6 +323,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       runtimeImage: values.RAILWAY_RUNTIME_IMAGE,
       ghcrUsername: values.GHCR_USERNAME,
       ghcrToken: values.GHCR_TOKEN,
+      rateLimitPerSecond: values.RAILWAY_RATE_LIMIT_PER_SECOND,
+      maxConcurrentCreations: values.RAILWAY_MAX_CONCURRENT_CREATIONS,
     },
     openrouter: {
       apiUrl: trimUrl(values.OPENROUTER_API_URL),
@@ -296,5 +337,18 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       messagingProfileId: values.TELNYX_MESSAGING_PROFILE_ID,
     },
     bankr: { apiUrl: trimUrl(values.BANKR_API_URL), partnerKey: values.BANKR_PARTNER_KEY },
+    runtime: {
+      port: values.RUNTIME_PORT,
+      urlScheme: values.RUNTIME_URL_SCHEME,
+      healthTimeoutMs: values.HEALTH_TIMEOUT_MS,
+      healthConcurrency: values.HEALTH_CONCURRENCY,
+    },
+    lifecycle: {
+      createWaitMs: values.CREATE_WAIT_MS,
+      deployTimeoutMs: values.DEPLOY_TIMEOUT_MS,
+      reaperIntervalMs: values.REAPER_INTERVAL_MS,
+      legacyDomainSuffixes: values.LEGACY_DOMAIN_SUFFIXES.split(','),
+      numberPoolIdleMs: values.NUMBER_POOL_IDLE_MS,
+    },
   }
 }

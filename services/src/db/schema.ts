@@ -4,8 +4,10 @@ import {
   boolean,
   check,
   index,
+  integer,
   jsonb,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   uniqueIndex,
@@ -23,6 +25,12 @@ export type ToolId = (typeof TOOL_IDS)[number]
 
 export const PROVISIONING_MODES = ['pool', 'user'] as const
 export type ProvisioningMode = (typeof PROVISIONING_MODES)[number]
+
+export const STEP_STATES = ['pending', 'running', 'done', 'failed', 'compensated'] as const
+export type StepState = (typeof STEP_STATES)[number]
+
+export const OPERATIONS = ['create', 'destroy'] as const
+export type Operation = (typeof OPERATIONS)[number]
 
 export const SERVICE_STATUSES = ['provisioning', 'active', 'releasing', 'failed', 'destroyed'] as const
 export type ServiceStatus = (typeof SERVICE_STATUSES)[number]
@@ -71,6 +79,8 @@ export const instanceInfra = pgTable(
     runtimeCredential: text('runtime_credential'),
     /** Hash of the create request body, to tell an idempotent retry from a conflicting request. */
     requestHash: text('request_hash'),
+    /** The create request (non-secret by contract), so a creation resumed after a crash has its inputs. */
+    createRequest: jsonb('create_request').$type<Record<string, unknown>>(),
     ...errorAndTimestampColumns(),
   },
   (table) => [
@@ -114,6 +124,38 @@ export const instanceServices = pgTable(
     check('instance_services_status_check', oneOf(table.status, SERVICE_STATUSES)),
   ],
 )
+
+/**
+ * The durable step log of a creation or destroy: a step is marked `running` (with one more attempt)
+ * before its external call and `done` right after, in the same transaction that records the provider's
+ * ids. A step found `running` after a crash may have happened: its resume looks the resource up first.
+ */
+export const instanceSteps = pgTable(
+  'instance_steps',
+  {
+    instanceId: text('instance_id')
+      .notNull()
+      .references(() => instanceInfra.instanceId, { onDelete: 'cascade' }),
+    operation: text('operation', { enum: OPERATIONS }).notNull(),
+    /** e.g. `tool:openrouter`, `project`, `service`, `volume_domain`, `deploy`, `railway`. */
+    name: text('name').notNull(),
+    /** Order of the step within its operation, for display. */
+    position: integer('position').notNull(),
+    state: text('state', { enum: STEP_STATES }).notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    startedAt: timestamptz('started_at'),
+    finishedAt: timestamptz('finished_at'),
+    errorCode: text('error_code'),
+    errorMessage: text('error_message'),
+  },
+  (table) => [
+    primaryKey({ columns: [table.instanceId, table.operation, table.name] }),
+    check('instance_steps_operation_check', oneOf(table.operation, OPERATIONS)),
+    check('instance_steps_state_check', oneOf(table.state, STEP_STATES)),
+  ],
+)
+
+export type InstanceStep = typeof instanceSteps.$inferSelect
 
 export type InstanceInfra = typeof instanceInfra.$inferSelect
 export type NewInstanceInfra = typeof instanceInfra.$inferInsert

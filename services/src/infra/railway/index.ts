@@ -38,7 +38,13 @@ export interface Railway extends RailwayClient {
  * The Railway adapter from config: transport → governor → typed operations. Throws when the token or
  * the workspace id is missing, naming the setting.
  */
-export function createRailway(config: Pick<Config, 'railway'>, options: RailwayOptions = {}): Railway {
+type RailwaySettings = Config['railway']
+type Pacing = 'rateLimitPerSecond' | 'maxConcurrentCreations'
+
+export function createRailway(
+  config: { railway: Omit<RailwaySettings, Pacing> & Partial<Pick<RailwaySettings, Pacing>> },
+  options: RailwayOptions = {},
+): Railway {
   const { apiUrl, apiToken, workspaceId, ghcrUsername, ghcrToken } = config.railway
   const missing = [!apiToken && 'RAILWAY_API_TOKEN', !workspaceId && 'RAILWAY_WORKSPACE_ID'].filter(Boolean)
   if (missing.length > 0) throw new Error(`Railway is not configured: set ${missing.join(' and ')}`)
@@ -51,7 +57,14 @@ export function createRailway(config: Pick<Config, 'railway'>, options: RailwayO
     ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
     ...(clock ? { now: () => clock.now() } : {}),
   })
-  const governor = createGovernor(transport, { ...options.governor, ...(clock ? { clock } : {}) })
+  const governor = createGovernor(transport, {
+    ...(config.railway.rateLimitPerSecond ? { perSecond: config.railway.rateLimitPerSecond } : {}),
+    ...(config.railway.maxConcurrentCreations
+      ? { maxConcurrentCreations: config.railway.maxConcurrentCreations }
+      : {}),
+    ...options.governor,
+    ...(clock ? { clock } : {}),
+  })
   const client = createRailwayClient(governor, {
     workspaceId: workspaceId as string,
     ...(ghcrUsername && ghcrToken
