@@ -51,6 +51,8 @@ export async function startEmulators(options: EmulatorsOptions = {}) {
     ...(telnyx.messagingProfileId ? { TELNYX_MESSAGING_PROFILE_ID: telnyx.messagingProfileId } : {}),
     BANKR_API_URL: bankr.url,
     BANKR_PARTNER_KEY: bankr.partnerKey,
+    // The runtime emulator serves instances over plain HTTP on loopback ports.
+    RUNTIME_URL_SCHEME: 'http',
   }
   return {
     railway,

@@ -4,18 +4,26 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyInstance, LogController } from 'fastify'
 import type { Config } from './config.js'
 import { createInstancesRepository } from './db/instances-repository.js'
+import { createNumberPoolRepository } from './db/number-pool-repository.js'
 import type { DatabaseHandle } from './db/open-database.js'
 import { registerAuth } from './http/auth.js'
 import { registerDocs } from './http/docs.js'
 import { registerProblemHandlers } from './http/problem-handlers.js'
 import { createValidatorCompiler } from './http/validation.js'
-import type { Railway } from './infra/railway/index.js'
+import type { RailwayClient } from './infra/railway/index.js'
+import { createToolPlugins, type ToolPlugins } from './plugins/index.js'
 import { registerRoutes } from './routes/index.js'
+import { createSecretBox } from './secrets/secret-box.js'
 
 export interface AppDeps {
   database: DatabaseHandle
-  /** The Railway adapter; without it the app serves but `/readyz` does not check Railway (tests). */
-  railway?: Pick<Railway, 'checkWorkspace'>
+  /**
+   * The Railway adapter; without it the app serves, `/readyz` does not check Railway and operations that
+   * need it answer 503 (tests of other parts).
+   */
+  railway?: RailwayClient
+  /** The tool plugins; default: one per tool configured in `config`. */
+  plugins?: ToolPlugins
   /** Where log lines go (stdout when absent); tests capture them to prove secrets never appear. */
   logStream?: { write(line: string): void }
 }
@@ -75,6 +83,14 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     instances: createInstancesRepository(deps.database.db),
   })
   await registerDocs(app)
-  registerRoutes(app, { config, database: deps.database, ...(deps.railway ? { railway: deps.railway } : {}) })
+  const plugins =
+    deps.plugins ?? createToolPlugins(config, { numberPool: createNumberPoolRepository(deps.database.db) })
+  registerRoutes(app, {
+    config,
+    database: deps.database,
+    plugins,
+    secretBox: createSecretBox(config.encryptionKeys),
+    ...(deps.railway ? { railway: deps.railway } : {}),
+  })
   return app
 }

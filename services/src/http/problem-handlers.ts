@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { ProviderError } from '../infra/http/provider-error.js'
 import {
   escapePointerSegment,
   type FieldError,
@@ -76,9 +77,28 @@ function fieldErrors(location: FieldLocation, errors: AjvError[]): FieldError[] 
   })
 }
 
+/**
+ * A provider call that failed under a request: 504 when it timed out, 503 (with Retry-After) when the
+ * provider or its rate limit asks us to wait, 502 otherwise. The provider's own message may quote our
+ * request, so the detail names only the provider, the operation and the code.
+ */
+function providerProblem(error: ProviderError): ProblemError {
+  const detail = `${error.provider} ${error.operation} failed (${error.code})`
+  if (error.code === 'PROVIDER_TIMEOUT') return new ProblemError(504, error.code, detail, { cause: error })
+  if (error.code === 'PROVIDER_RATE_LIMITED' || error.code === 'PROVIDER_UNAVAILABLE') {
+    const seconds = Math.max(1, Math.ceil((error.retryAfterMs ?? 1_000) / 1_000))
+    return new ProblemError(503, error.code, detail, {
+      headers: { 'retry-after': String(seconds) },
+      cause: error,
+    })
+  }
+  return new ProblemError(502, error.code, detail, { cause: error })
+}
+
 /** Turns any error into the problem it should be: known ones keep their 4xx, the rest are 500s. */
 function toProblemError(error: FastifyError | ProblemError | Error): ProblemError {
   if (error instanceof ProblemError) return error
+  if (error instanceof ProviderError) return providerProblem(error)
   const fastifyError = error as FastifyError & { validation?: AjvError[] }
   if (fastifyError.validation) {
     const location = (fastifyError.validationContext ?? 'body') as FieldLocation

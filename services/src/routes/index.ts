@@ -1,25 +1,20 @@
 import type { FastifyInstance, HTTPMethods } from 'fastify'
-import type { Config } from '../config.js'
-import type { DatabaseHandle } from '../db/open-database.js'
 import { routes } from '../generated/routes.js'
+import type { RouteDeps } from './deps.js'
 import type { Handlers } from './handler-types.js'
-import { type HealthDeps, healthHandlers } from './health.js'
+import { healthHandlers } from './health.js'
 import { instanceHandlers } from './instances.js'
 import { registryHandlers } from './registry.js'
 import { toolHandlers } from './tools.js'
 
-export interface RouteDeps {
-  config: Config
-  database: DatabaseHandle
-  railway?: HealthDeps['railway']
-}
+export type { RouteDeps } from './deps.js'
 
 /** Every operation of the generated route table, joined to its handler by operationId. */
 export function registerRoutes(app: FastifyInstance, deps: RouteDeps) {
   const handlers: Handlers = {
     ...healthHandlers(deps),
     ...registryHandlers(deps),
-    ...instanceHandlers(),
+    ...instanceHandlers(deps),
     ...toolHandlers(),
   }
   for (const [operationId, route] of Object.entries(routes)) {

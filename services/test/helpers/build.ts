@@ -22,6 +22,7 @@ export interface BuildOptions {
   env?: Record<string, string | undefined>
   database?: DatabaseHandle
   railway?: AppDeps['railway']
+  plugins?: AppDeps['plugins']
   logStream?: { write(line: string): void }
 }
 
@@ -35,6 +36,7 @@ export async function build(
   const app = await buildApp(config, {
     database,
     ...(options.railway ? { railway: options.railway } : {}),
+    ...(options.plugins ? { plugins: options.plugins } : {}),
     ...(options.logStream ? { logStream: options.logStream } : {}),
   })
   t.teardown(() => app.close())

@@ -1,0 +1,22 @@
+import type { Config } from '../config.js'
+import type { DatabaseHandle } from '../db/open-database.js'
+import { ProblemError } from '../http/problem.js'
+import type { RailwayClient } from '../infra/railway/index.js'
+import type { ToolPlugins } from '../plugins/index.js'
+import type { SecretBox } from '../secrets/secret-box.js'
+
+/** What every handler may use. Routes call lifecycle code with these; they never call a provider's API. */
+export interface RouteDeps {
+  config: Config
+  database: DatabaseHandle
+  /** Absent only in tests that do not need Railway; operations that do answer 503 without it. */
+  railway?: RailwayClient
+  plugins: ToolPlugins
+  secretBox: SecretBox
+}
+
+/** The Railway client, or a 503 saying the server runs without one (a test or a half-built app). */
+export function requireRailway(deps: Pick<RouteDeps, 'railway'>): RailwayClient {
+  if (deps.railway) return deps.railway
+  throw new ProblemError(503, 'RAILWAY_NOT_CONFIGURED', 'this server has no Railway connection')
+}

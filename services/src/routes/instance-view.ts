@@ -1,0 +1,6 @@
+import type { RouteDeps } from './deps.js'
+import { notImplementedHandlers } from './not-implemented.js'
+
+/** Placeholder until its lifecycle code lands (issue 4). */
+export const instanceViewHandlers = (_deps: RouteDeps) =>
+  notImplementedHandlers(['listInstances', 'getInstance'])

@@ -1,0 +1,5 @@
+import type { RouteDeps } from './deps.js'
+import { notImplementedHandlers } from './not-implemented.js'
+
+/** Placeholder until its lifecycle code lands (issue 4). */
+export const redeployInstanceHandlers = (_deps: RouteDeps) => notImplementedHandlers(['redeployInstance'])
