@@ -11,9 +11,20 @@ import { registerDocs } from './http/docs.js'
 import { registerProblemHandlers } from './http/problem-handlers.js'
 import { createValidatorCompiler } from './http/validation.js'
 import type { RailwayClient } from './infra/railway/index.js'
+import { DEFAULT_TUNING, type LifecycleTuning } from './lifecycle/context.js'
+import { createLifecycleEngine, type LifecycleEngine } from './lifecycle/engine.js'
+import { createInstanceEvents } from './lifecycle/events.js'
+import { createHealthChecker } from './lifecycle/health-checker.js'
 import { createToolPlugins, type ToolPlugins } from './plugins/index.js'
 import { registerRoutes } from './routes/index.js'
 import { createSecretBox } from './secrets/secret-box.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The lifecycle engine (when Railway is wired in): `server.ts` starts its reaper, tests drive it. */
+    lifecycle: LifecycleEngine | undefined
+  }
+}
 
 export interface AppDeps {
   database: DatabaseHandle
@@ -24,6 +35,8 @@ export interface AppDeps {
   railway?: RailwayClient
   /** The tool plugins; default: one per tool configured in `config`. */
   plugins?: ToolPlugins
+  /** Shorter engine timings (tests). */
+  tuning?: Partial<LifecycleTuning>
   /** Where log lines go (stdout when absent); tests capture them to prove secrets never appear. */
   logStream?: { write(line: string): void }
 }
@@ -85,12 +98,47 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   await registerDocs(app)
   const plugins =
     deps.plugins ?? createToolPlugins(config, { numberPool: createNumberPoolRepository(deps.database.db) })
+  const secretBox = createSecretBox(config.encryptionKeys)
+  const health = createHealthChecker({
+    timeoutMs: config.runtime.healthTimeoutMs,
+    concurrency: config.runtime.healthConcurrency,
+  })
+  const events = createInstanceEvents()
+  let stopping = false
+  const lifecycle =
+    deps.railway &&
+    createLifecycleEngine(
+      {
+        db: deps.database.db,
+        railway: deps.railway,
+        plugins,
+        secretBox,
+        health,
+        config,
+        tuning: { ...DEFAULT_TUNING, ...deps.tuning },
+        log: app.log,
+        events,
+        stopping: () => stopping,
+      },
+      () => {
+        stopping = true
+      },
+    )
+  app.decorate('lifecycle', lifecycle)
+  // Work in flight stops at its next step boundary (and resumes after a restart) before connections close.
+  app.addHook('onClose', async () => {
+    await lifecycle?.close()
+    await health.close()
+  })
   registerRoutes(app, {
     config,
     database: deps.database,
     plugins,
-    secretBox: createSecretBox(config.encryptionKeys),
+    secretBox,
+    health,
+    events,
     ...(deps.railway ? { railway: deps.railway } : {}),
+    ...(lifecycle ? { lifecycle } : {}),
   })
   return app
 }

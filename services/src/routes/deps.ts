@@ -2,6 +2,9 @@ import type { Config } from '../config.js'
 import type { DatabaseHandle } from '../db/open-database.js'
 import { ProblemError } from '../http/problem.js'
 import type { RailwayClient } from '../infra/railway/index.js'
+import type { LifecycleEngine } from '../lifecycle/engine.js'
+import type { InstanceEvents } from '../lifecycle/events.js'
+import type { HealthChecker } from '../lifecycle/health-checker.js'
 import type { ToolPlugins } from '../plugins/index.js'
 import type { SecretBox } from '../secrets/secret-box.js'
 
@@ -13,6 +16,18 @@ export interface RouteDeps {
   railway?: RailwayClient
   plugins: ToolPlugins
   secretBox: SecretBox
+  /** Pings of running instances, shared by status batches and creations. */
+  health: HealthChecker
+  /** Step changes of creations and destroys in flight (for `/events`). */
+  events: InstanceEvents
+  /** Creations and destroys; present when `railway` is. */
+  lifecycle?: LifecycleEngine
+}
+
+/** The lifecycle engine, or the same 503 as `requireRailway` (it cannot run without Railway). */
+export function requireLifecycle(deps: Pick<RouteDeps, 'railway' | 'lifecycle'>): LifecycleEngine {
+  requireRailway(deps)
+  return deps.lifecycle as LifecycleEngine
 }
 
 /** The Railway client, or a 503 saying the server runs without one (a test or a half-built app). */

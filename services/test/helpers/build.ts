@@ -23,6 +23,7 @@ export interface BuildOptions {
   database?: DatabaseHandle
   railway?: AppDeps['railway']
   plugins?: AppDeps['plugins']
+  tuning?: AppDeps['tuning']
   logStream?: { write(line: string): void }
 }
 
@@ -37,6 +38,7 @@ export async function build(
     database,
     ...(options.railway ? { railway: options.railway } : {}),
     ...(options.plugins ? { plugins: options.plugins } : {}),
+    ...(options.tuning ? { tuning: options.tuning } : {}),
     ...(options.logStream ? { logStream: options.logStream } : {}),
   })
   t.teardown(() => app.close())

@@ -4,6 +4,7 @@ import {
   type RunningEmulators,
   startEmulators,
 } from '../../../emulators/src/start-emulators.js'
+import type { AppDeps } from '../../src/app.js'
 import type { Config } from '../../src/config.js'
 import type { DatabaseHandle } from '../../src/db/open-database.js'
 import { createRailway, type Railway, type RailwayOptions } from '../../src/infra/railway/index.js'
@@ -16,7 +17,12 @@ export interface SystemOptions {
   emulators?: EmulatorsOptions
   railway?: RailwayOptions
   database?: DatabaseHandle
+  /** Engine timings; default: fast ones for tests (50 ms polls and retries). */
+  tuning?: AppDeps['tuning']
 }
+
+/** Quick polls and retries: the emulators answer in milliseconds. */
+export const FAST_TUNING = { stepRetryBaseMs: 20, deployPollMs: 25, deployStatusCheckMs: 200 }
 
 export interface System {
   app: FastifyInstance
@@ -39,6 +45,7 @@ export async function startSystem(t: TeardownHost, options: SystemOptions = {}):
   const { app, database, config } = await build(t, {
     env,
     railway,
+    tuning: { ...FAST_TUNING, ...options.tuning },
     ...(options.database ? { database: options.database } : {}),
   })
   return { app, config, database, railway, emulators }

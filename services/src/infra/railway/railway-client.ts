@@ -60,8 +60,12 @@ export interface RailwayClient {
     image: string
     variables: Record<string, string>
   }): Promise<{ serviceId: string }>
+  /**
+   * Volume and domain of a new service in one request. With `resume` (a crash may have left one or both
+   * behind), what exists is read first and only what is missing is created.
+   */
   createVolumeAndDomain(
-    input: ServiceTarget & { targetPort: number },
+    input: ServiceTarget & { targetPort: number; resume?: boolean },
   ): Promise<{ volumeId: string; domain: string }>
   statusOf(refs: readonly ServiceRef[]): Promise<ServiceStatus[]>
   redeploy(ref: ServiceRef, image?: string): Promise<{ deploymentId: string }>
@@ -75,6 +79,8 @@ export interface RailwayClient {
   deleteService(ref: ServiceRef): Promise<'deleted' | 'gone'>
   deleteVolume(volumeId: string): Promise<'deleted' | 'gone'>
   findProjectByName(name: string): Promise<ProjectSummary | undefined>
+  /** The ids of the project named `name` and its production environment, if it exists (crash recovery). */
+  findProjectIds(name: string): Promise<{ projectId: string; environmentId: string } | undefined>
   listProjects(): Promise<ProjectSummary[]>
   getProject(projectId: string): Promise<ProjectDetails | undefined>
   checkWorkspace(): Promise<{ id: string; name: string }>
@@ -179,12 +185,14 @@ export function createRailwayClient(governor: Governor, options: RailwayClientOp
         targetPort: input.targetPort,
       }
       let lastError: unknown
-      try {
-        const data = await governor.request(CreateVolumeAndDomain, variables, { priority: 'create' })
-        return { volumeId: data.volumeCreate.id, domain: data.serviceDomainCreate.domain }
-      } catch (error) {
-        if (!mayBeHalfDone(error)) throw error
-        lastError = error
+      if (!input.resume) {
+        try {
+          const data = await governor.request(CreateVolumeAndDomain, variables, { priority: 'create' })
+          return { volumeId: data.volumeCreate.id, domain: data.serviceDomainCreate.domain }
+        } catch (error) {
+          if (!mayBeHalfDone(error)) throw error
+          lastError = error
+        }
       }
       for (let round = 0; round < MAX_ROUNDS; round++) {
         const existing = await governor.request(
@@ -304,6 +312,11 @@ export function createRailwayClient(governor: Governor, options: RailwayClientOp
         return found === undefined
       })
       return found
+    },
+
+    async findProjectIds(name) {
+      const found = await client.findProjectByName(name)
+      return found && (await adoptProject(found.id))
     },
 
     async listProjects() {

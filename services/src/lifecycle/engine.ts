@@ -1,0 +1,150 @@
+import { and, eq, inArray, sql } from 'drizzle-orm'
+import { instanceInfra } from '../db/schema.js'
+import type { LifecycleDeps } from './context.js'
+import { runCreation } from './create-instance.js'
+import { runCleanup } from './destroy-instance.js'
+
+type Kind = 'create' | 'destroy'
+
+export interface LifecycleEngine {
+  /** Starts the creation of a `creating` instance, or joins the one in flight. Never rejects. */
+  ensureCreation(instanceId: string): Promise<void>
+  /**
+   * Marks the instance `destroying` (a creation in flight stops at its next step boundary) and starts
+   * releasing it, or joins the destroy in flight. Returns false when there is nothing to destroy.
+   */
+  requestDestroy(instanceId: string): Promise<boolean>
+  ensureDestroy(instanceId: string): Promise<void>
+  /** Resumes every unfinished creation and destroy, and retries failed releases. */
+  reap(): Promise<void>
+  /** The reaper every `reaperIntervalMs`, plus extra periodic jobs (e.g. the phone number pool cleanup). */
+  startReaper(extraJobs?: Array<() => Promise<unknown>>): void
+  /** Stops starting work; work in flight stops at its next step boundary (and resumes after a restart). */
+  close(): Promise<void>
+}
+
+/**
+ * One operation per instance at a time in this process: a repeated request joins the one in flight, a
+ * destroy queues behind a creation (which it has asked to stop). The database is the source of truth;
+ * this map only prevents duplicate work inside one process.
+ */
+export function createLifecycleEngine(deps: LifecycleDeps, setStopping: () => void): LifecycleEngine {
+  const running = new Map<string, { kind: Kind; done: Promise<void> }>()
+  let timer: NodeJS.Timeout | undefined
+  let reaping: Promise<void> | undefined
+  let closed = false
+
+  const track = (instanceId: string, kind: Kind, work: () => Promise<unknown>): Promise<void> => {
+    const current = running.get(instanceId)
+    if (current?.kind === kind) return current.done
+    if (closed) return Promise.resolve()
+    const done = (current?.done ?? Promise.resolve())
+      .then(work)
+      .then(
+        () => undefined,
+        (err) =>
+          deps.log.error(
+            { err, instanceId },
+            `${kind} stopped on an unexpected error; the reaper resumes it`,
+          ),
+      )
+      .finally(() => {
+        if (running.get(instanceId)?.done === done) running.delete(instanceId)
+        deps.events.emit(instanceId, { kind: 'end' })
+      })
+    running.set(instanceId, { kind, done })
+    return done
+  }
+
+  const createThenUndo = async (instanceId: string) => {
+    if ((await runCreation(deps, instanceId)) === 'failed') await runCleanup(deps, instanceId)
+  }
+
+  const engine: LifecycleEngine = {
+    ensureCreation: (instanceId) => track(instanceId, 'create', () => createThenUndo(instanceId)),
+
+    async requestDestroy(instanceId) {
+      const updated = await deps.db
+        .update(instanceInfra)
+        .set({ lifecycle: 'destroying' })
+        .where(
+          and(
+            eq(instanceInfra.instanceId, instanceId),
+            inArray(instanceInfra.lifecycle, ['creating', 'ready', 'failed', 'destroying']),
+          ),
+        )
+        .returning({ instanceId: instanceInfra.instanceId })
+      return updated.length > 0
+    },
+
+    ensureDestroy: (instanceId) => track(instanceId, 'destroy', () => runCleanup(deps, instanceId)),
+
+    reap() {
+      reaping ??= reapOnce().finally(() => {
+        reaping = undefined
+      })
+      return reaping
+    },
+
+    startReaper(extraJobs = []) {
+      const tick = async () => {
+        await engine.reap()
+        for (const job of extraJobs) {
+          await job().catch((err) => deps.log.warn({ err }, 'periodic job failed; it runs again next time'))
+        }
+      }
+      void tick()
+      timer = setInterval(() => void tick(), deps.config.lifecycle.reaperIntervalMs)
+      timer.unref()
+    },
+
+    async close() {
+      closed = true
+      setStopping()
+      if (timer) clearInterval(timer)
+      await Promise.allSettled([...running.values()].map((entry) => entry.done))
+    },
+  }
+
+  /**
+   * Instances with unfinished work: creating, destroying, or failed with something still held (a live
+   * tool row, or a Railway release not done). Released resources that failed are retried with backoff.
+   */
+  async function reapOnce() {
+    try {
+      const rows = await deps.db
+        .select({ instanceId: instanceInfra.instanceId, lifecycle: instanceInfra.lifecycle })
+        .from(instanceInfra)
+        .where(sql`(${instanceInfra.lifecycle} in ('creating', 'destroying')
+            or (${instanceInfra.lifecycle} = 'failed' and (
+                exists (select 1 from instance_services s
+                        where s.instance_id = ${instanceInfra.instanceId} and s.status <> 'destroyed')
+                or not exists (select 1 from instance_steps st
+                        where st.instance_id = ${instanceInfra.instanceId} and st.operation = 'destroy'
+                          and st.name = 'railway' and st.state = 'done'))))
+          and not exists (select 1 from instance_steps st
+                where st.instance_id = ${instanceInfra.instanceId} and st.state = 'failed'
+                  and st.finished_at > now() - ${backoffSql(deps.config.lifecycle.reaperIntervalMs)})`)
+        .orderBy(instanceInfra.updatedAt)
+        .limit(500)
+      for (const row of rows) {
+        if (closed) return
+        if (running.has(row.instanceId)) continue
+        if (row.lifecycle === 'creating') void engine.ensureCreation(row.instanceId)
+        else void engine.ensureDestroy(row.instanceId)
+      }
+    } catch (err) {
+      deps.log.warn({ err }, 'reaper could not read unfinished work; it tries again next time')
+    }
+  }
+
+  return engine
+}
+
+/**
+ * A failed step waits `interval × 2^(attempts/4)` (capped at an hour) before the reaper retries it: quick
+ * at first, then rarer, so a provider that is down for hours is not hammered.
+ */
+function backoffSql(intervalMs: number) {
+  return sql`least(interval '1 hour', (${intervalMs} * power(2, least(st.attempts, 40) / 4.0)) * interval '1 millisecond')`
+}
