@@ -15,6 +15,8 @@ import { DEFAULT_TUNING, type LifecycleTuning } from './lifecycle/context.js'
 import { createLifecycleEngine, type LifecycleEngine } from './lifecycle/engine.js'
 import { createInstanceEvents } from './lifecycle/events.js'
 import { createHealthChecker } from './lifecycle/health-checker.js'
+import { createStatusService } from './lifecycle/status-batch.js'
+import { createStatusBatcher } from './lifecycle/status-batcher.js'
 import { createToolPlugins, type ToolPlugins } from './plugins/index.js'
 import { registerRoutes } from './routes/index.js'
 import { createSecretBox } from './secrets/secret-box.js'
@@ -111,6 +113,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       {
         db: deps.database.db,
         railway: deps.railway,
+        deployStatus: createStatusBatcher(deps.railway),
         plugins,
         secretBox,
         health,
@@ -136,6 +139,13 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     plugins,
     secretBox,
     health,
+    status: createStatusService({
+      db: deps.database.db,
+      health,
+      secretBox,
+      logger: app.log,
+      ...(deps.railway ? { railway: deps.railway } : {}),
+    }),
     events,
     ...(deps.railway ? { railway: deps.railway } : {}),
     ...(lifecycle ? { lifecycle } : {}),

@@ -1,6 +1,7 @@
 import type { Config } from '../config.js'
 import type { RailwayClient } from '../infra/railway/index.js'
 import type { InstanceEvents } from './events.js'
+import type { StatusBatcher } from './status-batcher.js'
 import type { ToolResourceDeps } from './tool-resources.js'
 
 /** Knobs of the engine that are not operator settings (tests shorten them). */
@@ -30,6 +31,8 @@ export interface LifecycleLogger {
 /** Everything the creation and destroy steps use. */
 export interface LifecycleDeps extends ToolResourceDeps {
   railway: RailwayClient
+  /** Batched deploy-status reads for creations waiting on their deployments. */
+  deployStatus: StatusBatcher
   health: { check(url: string, credential?: string): Promise<{ answered: boolean }> }
   config: Pick<Config, 'runtime' | 'lifecycle' | 'railway'>
   tuning: LifecycleTuning

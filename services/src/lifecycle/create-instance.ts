@@ -7,6 +7,7 @@ import { projectNameFor } from '../infra/railway/index.js'
 import type { LifecycleDeps } from './context.js'
 import { Interrupted, PermanentFailure } from './failure.js'
 import { newInstanceSecrets, ownEnv, runtimeCredentialOf, sealRuntimeCredential } from './instance-env.js'
+import { nextTick } from './status-batcher.js'
 import { createStepRunner, StepFailed } from './step-runner.js'
 import { envOf, liveToolRows, provisionPoolTool } from './tool-resources.js'
 
@@ -166,20 +167,22 @@ export async function runCreation(
 
 /**
  * The deployment is up when the runtime answers its health route at the instance's URL: that costs no
- * Railway request. Railway is asked only now and then, to notice a deployment that FAILED or CRASHED.
+ * Railway request. Railway is asked only now and then, to notice a deployment that FAILED or CRASHED,
+ * and all creations waiting at that moment share one batched request.
  */
 async function waitForDeployment(deps: LifecycleDeps, instanceId: string, guard: () => Promise<void>) {
   const row = await getInfra(deps.db, instanceId)
   const ref = { serviceId: row.railwayServiceId as string, environmentId: row.railwayEnvironmentId as string }
   const credential = runtimeCredentialOf(deps.secretBox, row)
   const deadline = Date.now() + deps.config.lifecycle.deployTimeoutMs
-  let nextStatusCheck = Date.now() + deps.tuning.deployStatusCheckMs
+  const interval = deps.tuning.deployStatusCheckMs
+  let nextStatusCheck = nextTick(Date.now(), interval)
   for (;;) {
     await guard()
     if ((await deps.health.check(row.url as string, credential)).answered) return undefined
     if (Date.now() >= nextStatusCheck) {
-      nextStatusCheck = Date.now() + deps.tuning.deployStatusCheckMs
-      const [status] = await deps.railway.statusOf([ref])
+      nextStatusCheck = nextTick(Date.now(), interval)
+      const status = await deps.deployStatus.statusOf(ref)
       const deployStatus = status?.deployStatus ?? null
       if (deployStatus && FAILED_DEPLOY_STATES.has(deployStatus)) {
         await setInfra(instanceId, { deployStatus })(deps.db)
