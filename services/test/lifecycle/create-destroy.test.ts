@@ -254,3 +254,34 @@ t.test('destroy while creating stops the creation and releases what it made', as
     .where(eq(instanceInfra.instanceId, 'agent-short'))
   t.equal(row?.lifecycle, 'destroyed')
 })
+
+t.test(
+  'a release that keeps failing answers 202 with what remains; the reaper finishes it later',
+  async (t) => {
+    const system = await startSystem(t, { env: { REAPER_INTERVAL_MS: '100' }, emulators: fastDeploys })
+    t.equal((await create(system, { instanceId: 'agent-sticky' })).statusCode, 201)
+    system.emulators.openrouter.faults.add({ operation: 'deleteKeys', errorRate: 1, errorStatus: 503 })
+
+    const pending = await destroy(system, 'agent-sticky')
+    t.equal(pending.statusCode, 202, pending.body)
+    t.match(pending.json(), {
+      instanceId: 'agent-sticky',
+      lifecycle: 'destroying',
+      remaining: [{ toolId: 'openrouter', status: 'releasing' }],
+    })
+    t.equal(live(system).projects.length, 0, 'the project is deleted even though a key is still held')
+    t.equal(live(system).keys.length, 1, 'the key is still tracked, not forgotten')
+
+    system.emulators.openrouter.faults.clear()
+    await system.app.lifecycle?.reap()
+    t.equal(live(system).keys.length, 1, 'the reaper waits out the failed step’s backoff')
+    // Backoff: REAPER_INTERVAL_MS × 2^(attempts/4) = 100 ms × 2 after four attempts.
+    await new Promise((resolve) => setTimeout(resolve, 400))
+    await system.app.lifecycle?.reap()
+    for (let i = 0; i < 100 && live(system).keys.length > 0; i++) await new Promise((r) => setTimeout(r, 20))
+    t.equal(live(system).keys.length, 0, 'the reaper released the key')
+    const done = await destroy(system, 'agent-sticky')
+    t.equal(done.statusCode, 200, done.body)
+    t.same(done.json().remaining, [])
+  },
+)
