@@ -74,9 +74,13 @@ export interface paths {
          *     `tools`); generates the instance's `INSTANCE_SERVICES_TOKEN` and runtime credential.
          *
          *     Idempotent on `instanceId`: the same body joins the creation in flight or returns its result; a
-         *     different body for an existing id is `409 CONFLICT`. Answers `201` when the instance is ready within the
-         *     server's wait budget, otherwise (or with `Prefer: respond-async`) `202` with the current state and a
-         *     `Location` to the instance view. Disconnecting never cancels the creation.
+         *     different body for an existing id, or the id of a destroyed instance, is `409 CONFLICT`. Answers `201`
+         *     when the instance is ready within the server's wait budget (`CREATE_WAIT_MS`), otherwise (or with
+         *     `Prefer: respond-async`) `202` with the current state and a `Location` to the instance view.
+         *     Disconnecting never cancels the creation. A creation that fails for good (e.g. the deployment
+         *     FAILED) releases everything it made and answers `502 CREATION_FAILED` naming the step and cause; the
+         *     instance stays `failed`. `env` may not set variables services sets itself (`400`); a requested tool
+         *     this server cannot provision is `503 TOOL_NOT_CONFIGURED`.
          */
         post: operations["createInstance"];
         delete?: never;

@@ -84,15 +84,15 @@ function fieldErrors(location: FieldLocation, errors: AjvError[]): FieldError[] 
  */
 function providerProblem(error: ProviderError): ProblemError {
   const detail = `${error.provider} ${error.operation} failed (${error.code})`
-  if (error.code === 'PROVIDER_TIMEOUT') return new ProblemError(504, error.code, detail, { cause: error })
-  if (error.code === 'PROVIDER_RATE_LIMITED' || error.code === 'PROVIDER_UNAVAILABLE') {
+  if (error.code === 'PROVIDER_TIMEOUT') return new ProblemError(504, 'PROVIDER_TIMEOUT', detail, { cause: error })
+  if (error.retryable) {
     const seconds = Math.max(1, Math.ceil((error.retryAfterMs ?? 1_000) / 1_000))
-    return new ProblemError(503, error.code, detail, {
+    return new ProblemError(503, 'PROVIDER_UNAVAILABLE', detail, {
       headers: { 'retry-after': String(seconds) },
       cause: error,
     })
   }
-  return new ProblemError(502, error.code, detail, { cause: error })
+  return new ProblemError(502, 'PROVIDER_FAILED', detail, { cause: error })
 }
 
 /** Turns any error into the problem it should be: known ones keep their 4xx, the rest are 500s. */
