@@ -421,6 +421,8 @@ export interface components {
              * @description The instance's public URL; its host must end in an allowed suffix (default `up.railway.app`).
              */
             url: string;
+            /** @description The `POOL_API_KEY` the legacy runtime checks, so services can ping its health; stored encrypted, never returned. Without it the runtime must accept unauthenticated health checks. */
+            runtimeApiKey?: components["schemas"]["Secret"];
         };
         RailwayId: string;
         /** @description Railway ids of the instance. */
@@ -445,6 +447,11 @@ export interface components {
         };
         /** @description One durable step of a creation or destroy. */
         Step: {
+            /**
+             * @description The operation the step belongs to (a destroy repeats some names, e.g. `tool:email`).
+             * @enum {string}
+             */
+            operation: "create" | "destroy";
             /** @description e.g. project, service, volume, domain, tool:openrouter, deploy. */
             name: string;
             /** @enum {string} */
@@ -1306,7 +1313,7 @@ export interface operations {
                 content: {
                     /**
                      * @example event: step
-                     *     data: {"name":"project","state":"done","attempts":1,"startedAt":"2026-12-03T10:00:00.000Z","finishedAt":"2026-12-03T10:00:01.200Z","error":null}
+                     *     data: {"operation":"create","name":"project","state":"done","attempts":1,"startedAt":"2026-12-03T10:00:00.000Z","finishedAt":"2026-12-03T10:00:01.200Z","error":null}
                      */
                     "text/event-stream": string;
                 };

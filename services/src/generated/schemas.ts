@@ -153,6 +153,14 @@ export type CreateInstanceRequest = Static<typeof CreateInstanceRequest>
 export const RailwayId = Type.String({ minLength: 1, maxLength: 64, pattern: "^[A-Za-z0-9-]+$" })
 export type RailwayId = Static<typeof RailwayId>
 
+export const Secret = Type.String({
+  minLength: 8,
+  maxLength: 512,
+  pattern: "^[\\x21-\\x7E]+$",
+  writeOnly: true,
+})
+export type Secret = Static<typeof Secret>
+
 export const AdoptInstanceRequest = Type.Object({
   instanceId: InstanceId,
   name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
@@ -165,6 +173,10 @@ export const AdoptInstanceRequest = Type.Object({
     pattern: "^https://",
     description: "The instance's public URL; its host must end in an allowed suffix (default `up.railway.app`).",
   }),
+  runtimeApiKey: Type.Optional(Type.Unsafe<Secret>({
+    allOf: [Secret],
+    description: "The `POOL_API_KEY` the legacy runtime checks, so services can ping its health; stored encrypted, never returned. Without it the runtime must accept unauthenticated health checks.",
+  })),
 }, { additionalProperties: false })
 export type AdoptInstanceRequest = Static<typeof AdoptInstanceRequest>
 
@@ -195,6 +207,11 @@ export const ErrorInfo = Type.Object({
 export type ErrorInfo = Static<typeof ErrorInfo>
 
 export const Step = Type.Object({
+  operation: Type.Unsafe<"create" | "destroy">({
+    type: "string",
+    enum: ["create", "destroy"],
+    description: "The operation the step belongs to (a destroy repeats some names, e.g. `tool:email`).",
+  }),
   name: Type.String({ description: "e.g. project, service, volume, domain, tool:openrouter, deploy." }),
   state: Type.Unsafe<"pending" | "running" | "done" | "failed" | "compensated">({
     type: "string",
@@ -339,14 +356,6 @@ export const OpenRouterOptions = Type.Object({
   })),
 }, { additionalProperties: false, description: "Pool-mode options of the openrouter tool." })
 export type OpenRouterOptions = Static<typeof OpenRouterOptions>
-
-export const Secret = Type.String({
-  minLength: 8,
-  maxLength: 512,
-  pattern: "^[\\x21-\\x7E]+$",
-  writeOnly: true,
-})
-export type Secret = Static<typeof Secret>
 
 export const OpenRouterUserConfig = Type.Object({ apiKey: Secret }, { additionalProperties: false })
 export type OpenRouterUserConfig = Static<typeof OpenRouterUserConfig>

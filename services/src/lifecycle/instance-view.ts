@@ -19,6 +19,7 @@ import { liveToolRows } from './tool-resources.js'
  * - `tools`: the live resources (status other than `destroyed`; destroyed rows are history, the destroy
  *   steps tell what happened to them) that have a provider id. A row still waiting for the provider's
  *   answer has no resource id to show yet; its creation step shows the progress.
+ *   Oldest first, so the order is stable.
  * - `steps`: the creation's, then the destroy's, each in its planned order.
  * - `error`: the instance's last recorded error, whatever the lifecycle (a destroy that keeps failing
  *   shows why), null when there is none.
@@ -44,7 +45,7 @@ export function instanceFromRows(
       volumeId: infra.railwayVolumeId,
       domain: infra.railwayDomain,
     },
-    tools: tools.flatMap(toolResource),
+    tools: [...tools].sort(byCreationThenTool).flatMap(toolResource),
     steps: [...steps].sort(byOperationThenPosition).map(stepView),
     error: errorInfo(infra.errorCode, infra.errorMessage),
     createdAt: infra.createdAt.toISOString(),
@@ -128,6 +129,10 @@ function scalarConfig(config: Record<string, unknown>): ToolConfig {
   return scalars
 }
 
+function byCreationThenTool(a: InstanceService, b: InstanceService): number {
+  return a.createdAt.getTime() - b.createdAt.getTime() || a.toolId.localeCompare(b.toolId)
+}
+
 const OPERATION_ORDER = { create: 0, destroy: 1 } as const
 
 function byOperationThenPosition(a: InstanceStep, b: InstanceStep): number {
@@ -136,6 +141,7 @@ function byOperationThenPosition(a: InstanceStep, b: InstanceStep): number {
 
 export function stepView(step: InstanceStep): Instance['steps'][number] {
   return {
+    operation: step.operation,
     name: step.name,
     state: step.state,
     attempts: step.attempts,

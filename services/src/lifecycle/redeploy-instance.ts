@@ -1,0 +1,43 @@
+import { createInstancesRepository } from '../db/instances-repository.js'
+import type { Database } from '../db/open-database.js'
+import type { RedeployResult } from '../generated/schemas.js'
+import { ProblemError } from '../http/problem.js'
+import type { RailwayClient } from '../infra/railway/index.js'
+
+export interface RedeployDeps {
+  db: Database
+  railway: RailwayClient
+}
+
+const conflict = (detail: string) => new ProblemError(409, 'CONFLICT', detail)
+
+/**
+ * A fresh deployment of the instance's service, switching its image first when `image` is given: one
+ * Railway request either way. Legacy instances are redeployed like any other (only their service is
+ * touched). A destroyed instance no longer exists for this operation (404); one that is creating,
+ * destroying or failed has no running service to redeploy (409).
+ */
+export async function redeployInstance(
+  deps: RedeployDeps,
+  instanceId: string,
+  image: string | undefined,
+): Promise<RedeployResult> {
+  const instances = createInstancesRepository(deps.db)
+  const row = await instances.get(instanceId)
+  if (!row || row.lifecycle === 'destroyed') {
+    throw new ProblemError(404, 'NOT_FOUND', `instance ${instanceId} does not exist`)
+  }
+  if (row.lifecycle !== 'ready') {
+    throw conflict(`instance ${instanceId} is ${row.lifecycle}; only a ready instance can be redeployed`)
+  }
+  const { railwayServiceId: serviceId, railwayEnvironmentId: environmentId } = row
+  if (!serviceId || !environmentId) {
+    throw new Error(`ready instance ${instanceId} has no Railway service or environment id`)
+  }
+
+  const { deploymentId } = await deps.railway.redeploy({ serviceId, environmentId }, image)
+  const updated = await instances.recordRedeploy(instanceId, image)
+  // Railway deployed, but a destroy began meanwhile: it deletes the service, deployment included.
+  if (!updated) throw conflict(`instance ${instanceId} stopped being ready during the redeploy`)
+  return { instanceId, image: updated.image, deploymentId }
+}
