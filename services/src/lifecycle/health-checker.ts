@@ -44,6 +44,9 @@ export function createHealthChecker(options: HealthCheckerOptions): HealthChecke
   const ownAgent = options.dispatcher
     ? undefined
     : new Agent({
+        // One kept-alive socket per instance: pings of one URL never overlap (they are shared), and without
+        // the cap a ping sent just as the previous answer ends would open a second socket.
+        connections: 1,
         keepAliveTimeout: KEEP_ALIVE_MS,
         keepAliveMaxTimeout: KEEP_ALIVE_MS,
         connect: { timeout: timeoutMs },

@@ -5,6 +5,7 @@ import type { RailwayClient } from '../infra/railway/index.js'
 import type { LifecycleEngine } from '../lifecycle/engine.js'
 import type { InstanceEvents } from '../lifecycle/events.js'
 import type { HealthChecker } from '../lifecycle/health-checker.js'
+import type { StatusService } from '../lifecycle/status-batch.js'
 import type { ToolPlugins } from '../plugins/index.js'
 import type { SecretBox } from '../secrets/secret-box.js'
 
@@ -18,6 +19,8 @@ export interface RouteDeps {
   secretBox: SecretBox
   /** Pings of running instances, shared by status batches and creations. */
   health: HealthChecker
+  /** `POST /status/batch`: deploy status (cached, shared between batches) and health of many instances. */
+  status: StatusService
   /** Step changes of creations and destroys in flight (for `/events`). */
   events: InstanceEvents
   /** Creations and destroys; present when `railway` is. */

@@ -1,5 +1,9 @@
 import type { RouteDeps } from './deps.js'
-import { notImplementedHandlers } from './not-implemented.js'
+import type { Handlers } from './handler-types.js'
 
-/** Placeholder until its lifecycle code lands (issue 4). */
-export const statusHandlers = (_deps: RouteDeps) => notImplementedHandlers(['getStatusBatch'])
+/** `POST /status/batch` (pool only: the auth plugin enforces the spec's security). */
+export function statusHandlers(deps: Pick<RouteDeps, 'status'>): Pick<Handlers, 'getStatusBatch'> {
+  return {
+    getStatusBatch: async (request) => deps.status.batch(request.body.instanceIds),
+  }
+}
