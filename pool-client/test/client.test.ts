@@ -1,9 +1,12 @@
 import t from 'tap'
-import { build, POOL_KEY } from '../../services/test/helpers/build.js'
+import { POOL_KEY } from '../../services/test/helpers/build.js'
+import { startSystem } from '../../services/test/helpers/system.js'
 import { createServicesClient } from '../src/index.js'
 
 t.test('the real client against the real server on a socket', async (t) => {
-  const { app } = await build(t)
+  const { app } = await startSystem(t, {
+    emulators: { railway: { deploy: { stepMs: 10 }, runtime: { warmupMs: 0 } } },
+  })
   const address = await app.listen({ host: '127.0.0.1', port: 0 })
 
   const client = createServicesClient({ baseUrl: address, apiKey: POOL_KEY })
@@ -21,7 +24,18 @@ t.test('the real client against the real server on a socket', async (t) => {
   t.equal(refused.response.status, 401)
   t.equal(refused.error?.code, 'UNAUTHORIZED', 'errors arrive typed as Problem')
 
-  const pending = await client.POST('/create-instance', { body: { instanceId: 'agent-client-1' } })
-  t.equal(pending.response.status, 501)
-  t.equal(pending.error?.code, 'NOT_IMPLEMENTED')
+  const created = await client.POST('/create-instance', { body: { instanceId: 'agent-client-1' } })
+  t.equal(created.response.status, 201)
+  t.equal(created.data?.instanceId, 'agent-client-1')
+
+  const view = await client.GET('/instances/{instanceId}', {
+    params: { path: { instanceId: 'agent-client-1' } },
+  })
+  t.equal(view.data?.lifecycle, 'ready', 'typed path parameters reach the instance view')
+
+  const unknown = await client.GET('/instances/{instanceId}', {
+    params: { path: { instanceId: 'agent-nope' } },
+  })
+  t.equal(unknown.response.status, 404)
+  t.equal(unknown.error?.code, 'NOT_FOUND')
 })

@@ -3,9 +3,9 @@ import { buildApp } from './app.js'
 import { type Config, ConfigError, loadConfig } from './config.js'
 import { migrateDatabase } from './db/migrate.js'
 import { createNumberPoolRepository } from './db/number-pool-repository.js'
-import { type DatabaseHandle, openDatabase } from './db/open-database.js'
+import { openDatabase } from './db/open-database.js'
 import { createRailway, type Railway, RailwayError } from './infra/railway/index.js'
-import { releaseExpiredNumbers } from './plugins/sms.js'
+import { periodicJobs } from './lifecycle/periodic-jobs.js'
 
 /** Prints one message and exits: a half-configured control plane must not start. */
 function refuseToStart(message: string): never {
@@ -29,14 +29,6 @@ function railwayFrom(config: Config): Railway {
   } catch (error) {
     refuseToStart(`${(error as Error).message} (\`make dev\` points services at the emulators)`)
   }
-}
-
-/** Jobs that run with the reaper: deleting phone numbers idle in the pool for too long. */
-function periodicJobs(config: Config, database: DatabaseHandle) {
-  const { apiUrl, apiKey } = config.telnyx
-  if (!apiKey) return []
-  const numberPool = createNumberPoolRepository(database.db)
-  return [() => releaseExpiredNumbers({ apiUrl, apiKey, numberPool }, config.lifecycle.numberPoolIdleMs)]
 }
 
 /** The process: config, database, migrations, Railway, the app, `listen`, and a graceful stop. */
@@ -71,7 +63,7 @@ async function main() {
   await app.listen({ host: config.host, port: config.port })
   app.log.info({ database: database.kind, location: database.location }, 'services is ready')
   // Resumes what a previous run left unfinished, then keeps retrying failed releases.
-  app.lifecycle?.startReaper(periodicJobs(config, database))
+  app.lifecycle?.startReaper(periodicJobs(config, createNumberPoolRepository(database.db)))
 }
 
 await main()

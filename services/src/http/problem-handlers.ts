@@ -84,7 +84,8 @@ function fieldErrors(location: FieldLocation, errors: AjvError[]): FieldError[] 
  */
 function providerProblem(error: ProviderError): ProblemError {
   const detail = `${error.provider} ${error.operation} failed (${error.code})`
-  if (error.code === 'PROVIDER_TIMEOUT') return new ProblemError(504, 'PROVIDER_TIMEOUT', detail, { cause: error })
+  if (error.code === 'PROVIDER_TIMEOUT')
+    return new ProblemError(504, 'PROVIDER_TIMEOUT', detail, { cause: error })
   if (error.retryable) {
     const seconds = Math.max(1, Math.ceil((error.retryAfterMs ?? 1_000) / 1_000))
     return new ProblemError(503, 'PROVIDER_UNAVAILABLE', detail, {

@@ -56,7 +56,10 @@ export function createHealthChecker(options: HealthCheckerOptions): HealthChecke
   const dispatcher: Dispatcher = options.dispatcher ?? (ownAgent as Agent)
   const slots = new Semaphore(options.concurrency)
   const inFlight = new Map<string, Promise<HealthResult>>()
-  const closing = new AbortController()
+  // The abort handle of each ping in flight, so `close` can end them. A plain timer per ping, cleared when
+  // it ends, rather than AbortSignal.any over one long-lived signal that every ping would register with.
+  const running = new Set<AbortController>()
+  let closed = false
 
   const unanswered = (): HealthResult => ({
     ready: false,
@@ -66,8 +69,11 @@ export function createHealthChecker(options: HealthCheckerOptions): HealthChecke
   })
 
   async function ping(url: string, credential: string | undefined): Promise<HealthResult> {
-    if (closing.signal.aborted) return unanswered()
-    const signal = AbortSignal.any([AbortSignal.timeout(timeoutMs), closing.signal])
+    if (closed) return unanswered()
+    const abort = new AbortController()
+    const timer = setTimeout(() => abort.abort(), timeoutMs)
+    running.add(abort)
+    const { signal } = abort
     const sentAt = performance.now()
     try {
       const target = new URL(`${url.replace(/\/+$/, '')}/pool/health`)
@@ -99,6 +105,9 @@ export function createHealthChecker(options: HealthCheckerOptions): HealthChecke
     } catch {
       // Not a URL, refused, reset, timed out, not JSON: all mean the same to the caller.
       return unanswered()
+    } finally {
+      clearTimeout(timer)
+      running.delete(abort)
     }
   }
 
@@ -115,7 +124,8 @@ export function createHealthChecker(options: HealthCheckerOptions): HealthChecke
     },
 
     async close() {
-      closing.abort()
+      closed = true
+      for (const abort of running) abort.abort()
       await ownAgent?.destroy()
     },
   }

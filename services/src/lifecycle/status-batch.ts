@@ -5,7 +5,7 @@ import type { SecretBox } from '../secrets/secret-box.js'
 import type { HealthChecker, HealthResult } from './health-checker.js'
 import { runtimeCredentialOf } from './instance-env.js'
 import { DeployStatusCache, type DeployStatusCacheOptions } from './status-cache.js'
-import { readStatusRows, type StatusRow, saveDeployStatus } from './status-store.js'
+import { readStatusRows, type StatusRow, saveDeployStatuses } from './status-store.js'
 import { asDeployStatus, summaryStatus } from './status-summary.js'
 
 export interface StatusService {

@@ -15,15 +15,15 @@ export function createStatusBatcher(railway: Pick<RailwayClient, 'statusOf'>) {
     resolve: (s: ServiceStatus | undefined) => void
     reject: (e: unknown) => void
   }> = []
-  let timer: NodeJS.Timeout | undefined
+  let scheduled = false
 
   const flush = async () => {
     const batch = pending
     pending = []
-    timer = undefined
+    scheduled = false
     try {
       const statuses = await railway.statusOf(batch.map((entry) => entry.ref))
-      batch.forEach((entry, i) => entry.resolve(statuses[i]))
+      for (const [i, entry] of batch.entries()) entry.resolve(statuses[i])
     } catch (error) {
       for (const entry of batch) entry.reject(error)
     }
@@ -33,7 +33,9 @@ export function createStatusBatcher(railway: Pick<RailwayClient, 'statusOf'>) {
     statusOf(ref: ServiceRef): Promise<ServiceStatus | undefined> {
       return new Promise((resolve, reject) => {
         pending.push({ ref, resolve, reject })
-        timer ??= setTimeout(() => void flush(), GATHER_MS)
+        if (scheduled) return
+        scheduled = true
+        setTimeout(() => void flush(), GATHER_MS)
       })
     },
   }

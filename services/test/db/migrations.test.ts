@@ -62,7 +62,7 @@ for (const [backend, open] of Object.entries(backends)) {
       )
       t.same(
         tables.map((r) => r.table_name),
-        ['instance_infra', 'instance_services', 'phone_number_pool'],
+        ['instance_infra', 'instance_services', 'instance_steps', 'phone_number_pool'],
       )
 
       const indexes = await queryRows<{ indexname: string; indexdef: string }>(
@@ -111,7 +111,17 @@ for (const [backend, open] of Object.entries(backends)) {
         sql`select table_name || '.' || column_name as column_name, data_type from information_schema.columns
             where table_schema = 'public' and right(column_name, 3) = '_at' order by 1`,
       )
-      t.equal(timestampColumns.length, 9, 'every *_at column of the three tables')
+      t.same(
+        timestampColumns.map((column) => column.column_name),
+        [
+          ...['created_at', 'destroyed_at', 'updated_at'].map((c) => `instance_infra.${c}`),
+          ...['created_at', 'destroyed_at', 'updated_at'].map((c) => `instance_services.${c}`),
+          'instance_steps.finished_at',
+          'instance_steps.started_at',
+          ...['created_at', 'released_at', 'updated_at'].map((c) => `phone_number_pool.${c}`),
+        ],
+        'every *_at column of the four tables',
+      )
       for (const column of timestampColumns) {
         t.equal(column.data_type, 'timestamp with time zone', `${column.column_name} is timestamptz`)
       }

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net'
 import t, { type Test } from 'tap'
 import { createHealthChecker, type HealthChecker } from '../../src/lifecycle/health-checker.js'
+import { refusedUrl } from './status-fixtures.js'
 
 type Handler = (request: IncomingMessage, response: ServerResponse) => void
 
@@ -44,16 +45,6 @@ const json = (status: number, body: unknown) => (_: IncomingMessage, response: S
   response.end(JSON.stringify(body))
 }
 
-/** A port nothing listens on: bound once, then released. */
-async function closedPortUrl() {
-  const server = createServer()
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address() as AddressInfo
-  await new Promise((resolve) => server.close(resolve))
-  return `http://127.0.0.1:${port}`
-}
-
 function checker(t: Test, options: { timeoutMs?: number; concurrency?: number } = {}): HealthChecker {
   const health = createHealthChecker({
     timeoutMs: options.timeoutMs ?? 1_000,
@@ -92,7 +83,7 @@ t.test('anything but the runtime answering 200 JSON is unanswered, and never thr
   const notJson = await serve(t, (_, response) => response.end('<html>hello</html>'))
   const scalar = await serve(t, json(200, true))
   const health = checker(t)
-  const urls = [unauthorized.url, edge.url, notJson.url, scalar.url, await closedPortUrl(), 'not a url', '']
+  const urls = [unauthorized.url, edge.url, notJson.url, scalar.url, await refusedUrl(), 'not a url', '']
   for (const url of urls) {
     const result = await health.check(url)
     t.match(result, { ready: false, answered: false, latencyMs: null }, `unanswered: ${url || '(empty)'}`)

@@ -134,7 +134,7 @@ t.test('the request is checked: pool key, 1..1000 unique ids', async (t) => {
 t.test(
   '1,000 instances, 10% dead: 20 Railway requests cold, 0 warm, answered within the health timeout',
   async (t) => {
-    const healthTimeoutMs = 1_000
+    const healthTimeoutMs = 2_000
     const system = await startSystem(t, {
       env: { ...unpaced, HEALTH_TIMEOUT_MS: String(healthTimeoutMs) },
       emulators: { railway: { ...fastDeploys, rateLimit: false } },
@@ -287,4 +287,26 @@ t.test('Railway failing: the last recorded deploy status, fresh health, no 5xx',
   const again = railwayRequests(system)
   await batch(t, system, ['agent-0'])
   t.equal(railwayRequests(system) - again, 1, 'the stand-in was not cached: Railway is asked again')
+})
+
+t.test('a service deleted behind our back: no deploy status, unreachable, not asked again', async (t) => {
+  const system = await startSystem(t, { emulators: { railway: fastDeploys } })
+  const services = await deployServices(system, 2)
+  await untilReady(system, services)
+  await insertRows(system, [
+    readyRow(system, 'agent-0', services[0] as DeployedService, { deployStatus: 'SUCCESS' }),
+    readyRow(system, 'agent-gone', services[1] as DeployedService, { deployStatus: 'SUCCESS' }),
+  ])
+  t.equal(await system.railway.deleteService(services[1] as DeployedService), 'deleted')
+
+  let before = railwayRequests(system)
+  const { byId } = await batch(t, system, ['agent-0', 'agent-gone'])
+  t.equal(railwayRequests(system) - before, 2, 'one request, and one more without the unknown service')
+  t.match(byId.get('agent-gone'), { status: 'unreachable', deployStatus: null, health: { ready: false } })
+  t.match(byId.get('agent-0'), { status: 'healthy', deployStatus: 'SUCCESS' })
+  t.equal(await recordedStatus(system, 'agent-gone'), null, 'recorded as unknown')
+
+  before = railwayRequests(system)
+  await batch(t, system, ['agent-0', 'agent-gone'])
+  t.equal(railwayRequests(system) - before, 0, 'its absence is cached like a final state')
 })
