@@ -8,13 +8,17 @@ import { createNumberPoolRepository } from './db/number-pool-repository.js'
 import type { DatabaseHandle } from './db/open-database.js'
 import { registerAuth } from './http/auth.js'
 import { registerDocs } from './http/docs.js'
+import { registerInstanceRateLimit } from './http/instance-rate-limit.js'
 import { registerProblemHandlers } from './http/problem-handlers.js'
 import { createValidatorCompiler } from './http/validation.js'
+import { createProviderAgent } from './infra/http/json-client.js'
 import type { RailwayClient } from './infra/railway/index.js'
+import { createRuntimeClient, type RuntimeClient } from './infra/runtime/runtime-client.js'
 import { DEFAULT_TUNING, type LifecycleTuning } from './lifecycle/context.js'
 import { createLifecycleEngine, type LifecycleEngine } from './lifecycle/engine.js'
 import { createInstanceEvents } from './lifecycle/events.js'
 import { createHealthChecker } from './lifecycle/health-checker.js'
+import { periodicJobs } from './lifecycle/periodic-jobs.js'
 import { createStatusService } from './lifecycle/status-batch.js'
 import { createStatusBatcher } from './lifecycle/status-batcher.js'
 import { createToolPlugins, type ToolPlugins } from './plugins/index.js'
@@ -25,6 +29,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** The lifecycle engine (when Railway is wired in): `server.ts` starts its reaper, tests drive it. */
     lifecycle: LifecycleEngine | undefined
+    /** Jobs `server.ts` runs with the reaper: live pushes, tool releases, the phone number pool. */
+    periodicJobs: Array<() => Promise<unknown>>
   }
 }
 
@@ -39,6 +45,8 @@ export interface AppDeps {
   plugins?: ToolPlugins
   /** Shorter engine timings (tests). */
   tuning?: Partial<LifecycleTuning>
+  /** How services calls running instances; default: over its own keep-alive agent. */
+  runtime?: RuntimeClient
   /** Where log lines go (stdout when absent); tests capture them to prove secrets never appear. */
   logStream?: { write(line: string): void }
 }
@@ -97,14 +105,17 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     poolApiKeys: config.poolApiKeys,
     instances: createInstancesRepository(deps.database.db),
   })
+  await registerInstanceRateLimit(app, { perMinute: config.tools.instanceRateLimitPerMinute })
   await registerDocs(app)
-  const plugins =
-    deps.plugins ?? createToolPlugins(config, { numberPool: createNumberPoolRepository(deps.database.db) })
+  const numberPool = createNumberPoolRepository(deps.database.db)
+  const plugins = deps.plugins ?? createToolPlugins(config, { numberPool })
   const secretBox = createSecretBox(config.encryptionKeys)
   const health = createHealthChecker({
     timeoutMs: config.runtime.healthTimeoutMs,
     concurrency: config.runtime.healthConcurrency,
   })
+  const runtimeAgent = deps.runtime ? undefined : createProviderAgent()
+  const runtime = deps.runtime ?? createRuntimeClient({ dispatcher: runtimeAgent })
   const events = createInstanceEvents()
   let stopping = false
   const lifecycle =
@@ -132,7 +143,12 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   app.addHook('onClose', async () => {
     await lifecycle?.close()
     await health.close()
+    await runtimeAgent?.close()
   })
+  app.decorate(
+    'periodicJobs',
+    periodicJobs(config, { db: deps.database.db, plugins, secretBox, runtime, log: app.log, numberPool }),
+  )
   registerRoutes(app, {
     config,
     database: deps.database,
@@ -147,6 +163,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       ...(deps.railway ? { railway: deps.railway } : {}),
     }),
     events,
+    runtime,
+    log: app.log,
     ...(deps.railway ? { railway: deps.railway } : {}),
     ...(lifecycle ? { lifecycle } : {}),
   })

@@ -1,5 +1,6 @@
 import { type Static, type TSchema, Type } from '@sinclair/typebox'
 import { Ajv, type ErrorObject } from 'ajv'
+import { TOOL_IDS, type ToolId } from './db/schema.js'
 import { type EncryptionKey, KEY_BYTES, KEY_ID_PATTERN } from './secrets/secret-box.js'
 
 export type { EncryptionKey } from './secrets/secret-box.js'
@@ -21,6 +22,10 @@ const optionalString = () => Type.Optional(Type.String())
  * Every environment variable services reads, with its default. `.env.example` documents each one (a test keeps
  * the two in step). Values arrive as strings; Ajv coerces the integers.
  */
+const TOOL_NAMES = TOOL_IDS.join('|')
+/** `none`, or a comma-separated list of tool ids. */
+const SELF_PROVISION_PATTERN = `^(none|(${TOOL_NAMES})(,(${TOOL_NAMES}))*)$`
+
 export const EnvSchema = Type.Object({
   HOST: Type.String({ default: '127.0.0.1' }),
   PORT: integer({ default: 8080, minimum: 0, maximum: 65535 }),
@@ -58,6 +63,9 @@ export const EnvSchema = Type.Object({
   LEGACY_DOMAIN_SUFFIXES: Type.String({ pattern: '^[a-z0-9.-]+(,[a-z0-9.-]+)*$', default: 'up.railway.app' }),
   REAPER_INTERVAL_MS: integer({ default: 30_000, minimum: 100, maximum: MAX_TIMER_MS }),
   NUMBER_POOL_IDLE_MS: integer({ default: 604_800_000, minimum: 0, maximum: 31_536_000_000 }),
+  SELF_PROVISION_TOOLS: Type.String({ pattern: SELF_PROVISION_PATTERN, default: 'email,crypto' }),
+  INSTANCE_RATE_LIMIT_PER_MINUTE: integer({ default: 60, minimum: 1, maximum: 100_000 }),
+  CONFIGURE_WAIT_MS: integer({ default: 60_000, minimum: 0, maximum: MAX_TIMER_MS }),
 
   OPENROUTER_API_URL: httpUrl('https://openrouter.ai/api/v1'),
   OPENROUTER_MANAGEMENT_KEY: optionalString(),
@@ -127,6 +135,14 @@ export interface Config {
     /** Numbers idle in services' Telnyx number pool longer than this are deleted at Telnyx. */
     numberPoolIdleMs: number
   }
+  tools: {
+    /** Tools an instance may provision for itself with its own token (cost-abuse policy). */
+    selfProvisionable: ToolId[]
+    /** Requests per minute one instance may make with its token; the pool is not limited. */
+    instanceRateLimitPerMinute: number
+    /** How long `POST /configure` waits for a warming-up runtime before answering 503. */
+    configureWaitMs: number
+  }
 }
 
 /** Thrown by `loadConfig`; `problems` has one line per bad setting, and the message lists them all. */
@@ -163,6 +179,7 @@ const HOW_TO_GENERATE = 'generate one with `openssl rand -base64 32`'
 /** Appended once to any problem with these variables: what a valid value looks like. */
 const EXPECTED: Partial<Record<EnvName, string>> = {
   SERVICES_API_KEY: `comma-separated pool API keys, each at least ${MIN_API_KEY_LENGTH} characters; ${HOW_TO_GENERATE}`,
+  SELF_PROVISION_TOOLS: `none, or a comma-separated list of ${TOOL_NAMES.replaceAll('|', ', ')}`,
   SERVICES_ENCRYPTION_KEY: `comma-separated <keyId>:<base64 of ${KEY_BYTES} bytes>, current key first, e.g. k1:<output of \`openssl rand -base64 32\`>`,
 }
 
@@ -185,7 +202,7 @@ function describeAjvError(name: EnvName, error: ErrorObject): string {
         ? 'must be a postgres:// or postgresql:// URL'
         : 'must be an http:// or https:// URL'
     case 'pattern':
-      return 'must not contain whitespace'
+      return EXPECTED[name] ? 'is not in the expected form' : 'must not contain whitespace'
     default:
       return error.message ?? 'is invalid'
   }
@@ -349,6 +366,14 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       reaperIntervalMs: values.REAPER_INTERVAL_MS,
       legacyDomainSuffixes: values.LEGACY_DOMAIN_SUFFIXES.split(','),
       numberPoolIdleMs: values.NUMBER_POOL_IDLE_MS,
+    },
+    tools: {
+      selfProvisionable:
+        values.SELF_PROVISION_TOOLS === 'none'
+          ? []
+          : ([...new Set(values.SELF_PROVISION_TOOLS.split(','))] as ToolId[]),
+      instanceRateLimitPerMinute: values.INSTANCE_RATE_LIMIT_PER_MINUTE,
+      configureWaitMs: values.CONFIGURE_WAIT_MS,
     },
   }
 }

@@ -2,10 +2,8 @@ import closeWithGrace from 'close-with-grace'
 import { buildApp } from './app.js'
 import { type Config, ConfigError, loadConfig } from './config.js'
 import { migrateDatabase } from './db/migrate.js'
-import { createNumberPoolRepository } from './db/number-pool-repository.js'
 import { openDatabase } from './db/open-database.js'
 import { createRailway, type Railway, RailwayError } from './infra/railway/index.js'
-import { periodicJobs } from './lifecycle/periodic-jobs.js'
 
 /** Prints one message and exits: a half-configured control plane must not start. */
 function refuseToStart(message: string): never {
@@ -63,7 +61,7 @@ async function main() {
   await app.listen({ host: config.host, port: config.port })
   app.log.info({ database: database.kind, location: database.location }, 'services is ready')
   // Resumes what a previous run left unfinished, then keeps retrying failed releases.
-  app.lifecycle?.startReaper(periodicJobs(config, createNumberPoolRepository(database.db)))
+  app.lifecycle?.startReaper(app.periodicJobs)
 }
 
 await main()

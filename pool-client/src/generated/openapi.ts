@@ -778,8 +778,8 @@ export interface components {
     parameters: {
         /** @description The instance id chosen by the pool. */
         InstanceIdPath: components["schemas"]["InstanceId"];
-        /** @description A tool of the registry. */
-        ToolIdPath: components["schemas"]["ToolId"];
+        /** @description A tool of the registry (`ToolId`); a well-formed name the registry does not have is `404`. */
+        ToolIdPath: string;
         /** @description The resource id returned by provision. */
         ResourceIdPath: components["schemas"]["ResourceId"];
         /** @description `respond-async` to get `202` at once instead of waiting for the instance to be ready. */
@@ -1101,7 +1101,7 @@ export interface operations {
             path: {
                 /** @description The instance id chosen by the pool. */
                 instanceId: components["parameters"]["InstanceIdPath"];
-                /** @description A tool of the registry. */
+                /** @description A tool of the registry (`ToolId`); a well-formed name the registry does not have is `404`. */
                 toolId: components["parameters"]["ToolIdPath"];
             };
             cookie?: never;
@@ -1154,7 +1154,7 @@ export interface operations {
             path: {
                 /** @description The instance id chosen by the pool. */
                 instanceId: components["parameters"]["InstanceIdPath"];
-                /** @description A tool of the registry. */
+                /** @description A tool of the registry (`ToolId`); a well-formed name the registry does not have is `404`. */
                 toolId: components["parameters"]["ToolIdPath"];
                 /** @description The resource id returned by provision. */
                 resourceId: components["parameters"]["ResourceIdPath"];

@@ -81,6 +81,14 @@ export const instanceInfra = pgTable(
     requestHash: text('request_hash'),
     /** The create request (non-secret by contract), so a creation resumed after a crash has its inputs. */
     createRequest: jsonb('create_request').$type<Record<string, unknown>>(),
+    /** Hash of the last configure body and the runtime's answer to it, so a repeat does not call it again. */
+    configureHash: text('configure_hash'),
+    configureResult: jsonb('configure_result').$type<Record<string, unknown>>(),
+    /**
+     * Ciphertext of the variables the running instance has not received yet (a JSON map; `""` clears a
+     * variable). Cleared once the runtime accepts them; the reaper retries until then.
+     */
+    pendingEnv: text('pending_env'),
     ...errorAndTimestampColumns(),
   },
   (table) => [

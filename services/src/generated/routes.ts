@@ -156,7 +156,12 @@ export const routes = {
     schema: {
       params: Type.Object({
         instanceId: S.InstanceId,
-        toolId: S.ToolId,
+        toolId: Type.String({
+          minLength: 1,
+          maxLength: 32,
+          pattern: "^[a-z][a-z0-9_-]*$",
+          examples: ["email"],
+        }),
       }),
       body: S.ProvisionRequest,
       response: {
@@ -183,7 +188,12 @@ export const routes = {
     schema: {
       params: Type.Object({
         instanceId: S.InstanceId,
-        toolId: S.ToolId,
+        toolId: Type.String({
+          minLength: 1,
+          maxLength: 32,
+          pattern: "^[a-z][a-z0-9_-]*$",
+          examples: ["email"],
+        }),
         resourceId: S.ResourceId,
       }),
       response: {

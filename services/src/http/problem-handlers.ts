@@ -66,7 +66,7 @@ interface AjvError {
 }
 
 /** One `FieldError` per Ajv error, pointing at the offending field (the missing or extra one included). */
-function fieldErrors(location: FieldLocation, errors: AjvError[]): FieldError[] {
+export function fieldErrors(location: FieldLocation, errors: AjvError[]): FieldError[] {
   return errors.slice(0, MAX_FIELD_ERRORS).map((error) => {
     const extra = error.params.missingProperty ?? error.params.additionalProperty
     const pointer =

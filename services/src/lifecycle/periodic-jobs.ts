@@ -1,14 +1,28 @@
 import type { Config } from '../config.js'
 import type { NumberPool } from '../plugins/sms.js'
 import { releaseExpiredNumbers } from '../plugins/sms.js'
+import { retryToolReleases } from './destroy-tool.js'
+import { deliverPendingPushes, type LivePushDeps } from './live-push.js'
+import type { ToolResourceDeps } from './tool-resources.js'
 
 /**
- * Jobs that run with the reaper, besides resuming unfinished work: deleting at Telnyx the phone numbers
- * idle in services' pool for longer than `NUMBER_POOL_IDLE_MS` (a number costs a monthly fee). None
- * when Telnyx is not configured.
+ * Jobs that run with the reaper, besides resuming unfinished creations and destroys: variables a running
+ * instance has not received yet are pushed again, tool releases that failed on ready instances are
+ * retried, and (when Telnyx is configured) phone numbers idle in services' pool longer than
+ * `NUMBER_POOL_IDLE_MS` are deleted at Telnyx (a number costs a monthly fee).
  */
-export function periodicJobs(config: Pick<Config, 'telnyx' | 'lifecycle'>, numberPool: NumberPool) {
+export function periodicJobs(
+  config: Pick<Config, 'telnyx' | 'lifecycle'>,
+  deps: LivePushDeps & ToolResourceDeps & { numberPool: NumberPool },
+): Array<() => Promise<unknown>> {
+  const jobs: Array<() => Promise<unknown>> = [
+    () => deliverPendingPushes(deps),
+    () => retryToolReleases(deps, config.lifecycle.reaperIntervalMs),
+  ]
   const { apiUrl, apiKey } = config.telnyx
-  if (!apiKey) return []
-  return [() => releaseExpiredNumbers({ apiUrl, apiKey, numberPool }, config.lifecycle.numberPoolIdleMs)]
+  if (apiKey) {
+    const numberPool = deps.numberPool
+    jobs.push(() => releaseExpiredNumbers({ apiUrl, apiKey, numberPool }, config.lifecycle.numberPoolIdleMs))
+  }
+  return jobs
 }

@@ -1,4 +1,4 @@
-import { and, eq, ne } from 'drizzle-orm'
+import { and, eq, inArray, ne } from 'drizzle-orm'
 import type { Database } from '../db/open-database.js'
 import { type InstanceService, instanceServices, type ToolId } from '../db/schema.js'
 import { ProblemError } from '../http/problem.js'
@@ -51,14 +51,21 @@ export async function provisionPoolTool(
     .values({ instanceId, toolId, mode: 'pool', status: 'provisioning', idempotencyKey })
     .onConflictDoNothing()
   const resource = await plugin.create({ instanceId, idempotencyKey })
-  return recordResource(deps, idempotencyKey, resource)
+  const row = await recordResource(deps, idempotencyKey, resource)
+  if (!row) throw new Error(`tool resource ${idempotencyKey} was released while it was provisioned`)
+  return row
 }
 
-async function recordResource(
+/**
+ * Records what the provider made: resource id, non-secret config and the sealed env, all at once.
+ * Undefined when the row is no longer being provisioned (a destroy released it meanwhile): the caller
+ * then owns a resource nobody tracks and must release it.
+ */
+export async function recordResource(
   deps: ToolResourceDeps,
   idempotencyKey: string,
   resource: ProvisionedResource,
-): Promise<InstanceService> {
+): Promise<InstanceService | undefined> {
   const [row] = await deps.db
     .update(instanceServices)
     .set({
@@ -70,9 +77,13 @@ async function recordResource(
       errorCode: null,
       errorMessage: null,
     })
-    .where(eq(instanceServices.idempotencyKey, idempotencyKey))
+    .where(
+      and(
+        eq(instanceServices.idempotencyKey, idempotencyKey),
+        inArray(instanceServices.status, ['provisioning', 'active']),
+      ),
+    )
     .returning()
-  if (!row) throw new Error(`tool resource ${idempotencyKey} vanished while it was provisioned`)
   return row
 }
 
@@ -85,21 +96,26 @@ export function envOf(secretBox: SecretBox, row: InstanceService): Record<string
 /**
  * Releases one resource at its provider and forgets it only once the provider confirms it is gone. A row
  * a crash left `provisioning` (no resource id yet) is looked up by its idempotency key first: the
- * provider may have made it.
+ * provider may have made it. A `user` resource belongs to the caller's own account: services only
+ * forgets it (and its sealed credentials), never deletes it.
  */
 export async function releaseToolRow(deps: ToolResourceDeps, row: InstanceService): Promise<void> {
-  const plugin = pluginFor(deps.plugins, row.toolId)
   await deps.db.update(instanceServices).set({ status: 'releasing' }).where(eq(instanceServices.id, row.id))
+  if (row.mode === 'pool') await releaseAtProvider(deps, row)
+  await deps.db
+    .update(instanceServices)
+    .set({ status: 'destroyed', destroyedAt: new Date(), secret: null, errorCode: null, errorMessage: null })
+    .where(eq(instanceServices.id, row.id))
+}
+
+async function releaseAtProvider(deps: ToolResourceDeps, row: InstanceService) {
+  const plugin = pluginFor(deps.plugins, row.toolId)
   let resource = row.resourceId ? { resourceId: row.resourceId, config: row.config } : undefined
   if (!resource) {
     const found = await plugin.find({ instanceId: row.instanceId, idempotencyKey: row.idempotencyKey })
     if (found) resource = { resourceId: found.resourceId, config: found.config }
   }
   if (resource) await plugin.destroy(resource as Parameters<ToolPlugin['destroy']>[0])
-  await deps.db
-    .update(instanceServices)
-    .set({ status: 'destroyed', destroyedAt: new Date(), secret: null, errorCode: null, errorMessage: null })
-    .where(eq(instanceServices.id, row.id))
 }
 
 /** Keeps a failed release visible on its row (the reaper retries it). */

@@ -2,6 +2,8 @@ import type { Config } from '../config.js'
 import type { DatabaseHandle } from '../db/open-database.js'
 import { ProblemError } from '../http/problem.js'
 import type { RailwayClient } from '../infra/railway/index.js'
+import type { RuntimeClient } from '../infra/runtime/runtime-client.js'
+import type { LifecycleLogger } from '../lifecycle/context.js'
 import type { LifecycleEngine } from '../lifecycle/engine.js'
 import type { InstanceEvents } from '../lifecycle/events.js'
 import type { HealthChecker } from '../lifecycle/health-checker.js'
@@ -23,6 +25,9 @@ export interface RouteDeps {
   status: StatusService
   /** Step changes of creations and destroys in flight (for `/events`). */
   events: InstanceEvents
+  /** Calls to running instances' pool routes (live env pushes, configure). */
+  runtime: RuntimeClient
+  log: LifecycleLogger
   /** Creations and destroys; present when `railway` is. */
   lifecycle?: LifecycleEngine
 }

@@ -15,7 +15,7 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps) {
     ...healthHandlers(deps),
     ...registryHandlers(deps),
     ...instanceHandlers(deps),
-    ...toolHandlers(),
+    ...toolHandlers(deps),
   }
   for (const [operationId, route] of Object.entries(routes)) {
     app.route({

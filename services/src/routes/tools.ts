@@ -1,5 +1,40 @@
+import { destroyTool } from '../lifecycle/destroy-tool.js'
+import { createProvisioner } from '../lifecycle/provision-tool.js'
+import { type RouteDeps, requireRailway } from './deps.js'
+import type { Handlers } from './handler-types.js'
 import { notImplementedHandlers } from './not-implemented.js'
 
-/** Tool provisioning and configure (issue 5) land here; until then each answers 501. */
-export const toolHandlers = () =>
-  notImplementedHandlers(['provisionTool', 'destroyTool', 'configureInstance'])
+/** The `tools` tag: provision and destroy one tool of a running instance; configure the agent. */
+export function toolHandlers(
+  deps: RouteDeps,
+): Pick<Handlers, 'provisionTool' | 'destroyTool' | 'configureInstance'> {
+  const toolDeps = () => ({
+    db: deps.database.db,
+    plugins: deps.plugins,
+    secretBox: deps.secretBox,
+    runtime: deps.runtime,
+    log: deps.log,
+    railway: requireRailway(deps),
+  })
+  let provision: ReturnType<typeof createProvisioner> | undefined
+
+  return {
+    async provisionTool(request, reply) {
+      provision ??= createProvisioner({ ...toolDeps(), config: deps.config })
+      const { created, resource } = await provision({
+        instanceId: request.params.instanceId,
+        toolId: request.params.toolId,
+        principal: request.principal ?? { kind: 'pool' },
+        body: request.body ?? {},
+      })
+      return reply.code(created ? 201 : 200).send(resource)
+    },
+
+    async destroyTool(request, reply) {
+      const { result, done } = await destroyTool(toolDeps(), request.params)
+      return reply.code(done ? 200 : 202).send(result)
+    },
+
+    ...notImplementedHandlers(['configureInstance']),
+  }
+}
