@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { generateToken, hashToken } from '../auth/tokens.js'
 import { TOOL_CATALOG } from '../plugins/tool-catalog.js'
+import { secretContexts } from '../secrets/contexts.js'
 import type { SecretBox } from '../secrets/secret-box.js'
 
 /** Variables services sets on every instance itself (besides each tool's). */
@@ -53,8 +54,7 @@ export function ownEnv(instanceId: string, port: number, secrets: InstanceSecret
   }
 }
 
-/** The runtime credential is sealed bound to its instance: a ciphertext copied to another row will not open. */
-const runtimeContext = (instanceId: string) => `runtime:${instanceId}`
+const runtimeContext = secretContexts.runtimeCredential
 
 export const sealRuntimeCredential = (box: SecretBox, instanceId: string, credential: string) =>
   box.seal(credential, runtimeContext(instanceId))

@@ -2,6 +2,7 @@ import { and, eq, isNotNull } from 'drizzle-orm'
 import type { Database } from '../db/open-database.js'
 import { instanceInfra } from '../db/schema.js'
 import type { RuntimeClient } from '../infra/runtime/runtime-client.js'
+import { secretContexts } from '../secrets/contexts.js'
 import type { SecretBox } from '../secrets/secret-box.js'
 import type { LifecycleLogger } from './context.js'
 import { runtimeCredentialOf } from './instance-env.js'
@@ -15,8 +16,7 @@ export interface LivePushDeps {
 
 export type LivePush = 'delivered' | 'pending'
 
-/** Bound to its instance: a pending env copied to another row does not open. */
-const pendingContext = (instanceId: string) => `pending_env:${instanceId}`
+const pendingContext = secretContexts.pendingEnv
 
 /**
  * Variables the running instance must receive (a tool's keys, a rotated token; `""` clears one). They

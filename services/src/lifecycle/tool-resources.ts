@@ -4,6 +4,7 @@ import { type InstanceService, instanceServices, type ToolId } from '../db/schem
 import { ProblemError } from '../http/problem.js'
 import type { ToolPlugins } from '../plugins/index.js'
 import type { ProvisionedResource, ToolPlugin } from '../plugins/tool-plugin.js'
+import { secretContexts } from '../secrets/contexts.js'
 import type { SecretBox } from '../secrets/secret-box.js'
 
 export interface ToolResourceDeps {
@@ -15,8 +16,7 @@ export interface ToolResourceDeps {
 /** Deterministic per (instance, tool): the provider-side idempotency key / name of the resource. */
 export const idempotencyKeyFor = (instanceId: string, toolId: ToolId) => `${instanceId}:${toolId}`
 
-/** The authenticated context of a resource's sealed env: a ciphertext cannot be moved to another row. */
-const secretContext = (idempotencyKey: string) => `instance_services:${idempotencyKey}`
+const secretContext = secretContexts.toolSecret
 
 export function pluginFor(plugins: ToolPlugins, toolId: ToolId): ToolPlugin {
   const plugin = plugins[toolId]

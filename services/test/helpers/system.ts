@@ -19,6 +19,8 @@ export interface SystemOptions {
   database?: DatabaseHandle
   /** Engine timings; default: fast ones for tests (50 ms polls and retries). */
   tuning?: AppDeps['tuning']
+  /** Captures the app's log lines (with a LOG_LEVEL in `env`; tests default to silent). */
+  logStream?: { write(line: string): void }
 }
 
 /** Quick polls and retries: the emulators answer in milliseconds. */
@@ -46,6 +48,7 @@ export async function startSystem(t: TeardownHost, options: SystemOptions = {}):
     env,
     railway,
     tuning: { ...FAST_TUNING, ...options.tuning },
+    ...(options.logStream ? { logStream: options.logStream } : {}),
     ...(options.database ? { database: options.database } : {}),
   })
   return { app, config, database, railway, emulators }
