@@ -3,6 +3,7 @@ import type { Database } from '../db/open-database.js'
 import type { RedeployResult } from '../generated/schemas.js'
 import { ProblemError } from '../http/problem.js'
 import type { RailwayClient } from '../infra/railway/index.js'
+import { readyInstance, serviceTargetOf } from './running-instance.js'
 
 export interface RedeployDeps {
   db: Database
@@ -22,21 +23,11 @@ export async function redeployInstance(
   instanceId: string,
   image: string | undefined,
 ): Promise<RedeployResult> {
-  const instances = createInstancesRepository(deps.db)
-  const row = await instances.get(instanceId)
-  if (!row || row.lifecycle === 'destroyed') {
-    throw new ProblemError(404, 'NOT_FOUND', `instance ${instanceId} does not exist`)
-  }
-  if (row.lifecycle !== 'ready') {
-    throw conflict(`instance ${instanceId} is ${row.lifecycle}; only a ready instance can be redeployed`)
-  }
-  const { railwayServiceId: serviceId, railwayEnvironmentId: environmentId } = row
-  if (!serviceId || !environmentId) {
-    throw new Error(`ready instance ${instanceId} has no Railway service or environment id`)
-  }
+  const row = await readyInstance(deps.db, instanceId, 'be redeployed')
+  const { serviceId, environmentId } = serviceTargetOf(row)
 
   const { deploymentId } = await deps.railway.redeploy({ serviceId, environmentId }, image)
-  const updated = await instances.recordRedeploy(instanceId, image)
+  const updated = await createInstancesRepository(deps.db).recordRedeploy(instanceId, image)
   // Railway deployed, but a destroy began meanwhile: it deletes the service, deployment included.
   if (!updated) throw conflict(`instance ${instanceId} stopped being ready during the redeploy`)
   return { instanceId, image: updated.image, deploymentId }
