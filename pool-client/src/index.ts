@@ -1,8 +1,30 @@
 import createClient, { type Client, type Middleware } from 'openapi-fetch'
 import type { components, operations, paths } from './generated/openapi.js'
+import { type Fetch, type RetryOptions, retryingFetch } from './retrying-fetch.js'
 
+export {
+  type InstanceEvent,
+  instanceEvents,
+  ServicesProblemError,
+  STATUS_BATCH_LIMIT,
+  statusOf,
+  waitUntilReady,
+} from './helpers.js'
+export type { RetryOptions } from './retrying-fetch.js'
 export type { components, operations, paths }
-export type Problem = components['schemas']['Problem']
+
+type Schemas = components['schemas']
+/** Every 4xx/5xx body: branch on `code` (the spec's table of codes), never on `title` or `detail`. */
+export type Problem = Schemas['Problem']
+export type Instance = Schemas['Instance']
+export type CreateInstanceRequest = Schemas['CreateInstanceRequest']
+export type InstanceStatus = Schemas['InstanceStatus']
+export type StatusBatch = Schemas['StatusBatch']
+export type ToolResource = Schemas['ToolResource']
+export type ProvisionRequest = Schemas['ProvisionRequest']
+export type ConfigureRequest = Schemas['ConfigureRequest']
+export type ConfigureResult = Schemas['ConfigureResult']
+export type Registry = Schemas['Registry']
 
 /** The pool authenticates with its key; a running instance with its own INSTANCE_SERVICES_TOKEN. */
 export type ServicesCredentials =
@@ -11,7 +33,11 @@ export type ServicesCredentials =
 
 export interface ServicesClientOptions {
   /** A fetch implementation to use instead of the global one (tests, custom dispatchers). */
-  fetch?: (input: Request) => Promise<Response>
+  fetch?: Fetch
+  /** Retries of 429s (always) and of 5xx/network failures (idempotent operations); `false` for none. */
+  retry?: RetryOptions | false
+  /** Time for each attempt, in ms (default 90 s: a create waits up to 60 s server-side). */
+  timeoutMs?: number
 }
 
 export type ServicesClient = Client<paths>
@@ -24,7 +50,10 @@ export function createServicesClient(
   const secret = 'apiKey' in credentials ? credentials.apiKey : credentials.instanceToken
   const client = createClient<paths>({
     baseUrl: credentials.baseUrl,
-    ...(options.fetch ? { fetch: options.fetch } : {}),
+    fetch: retryingFetch(options.fetch ?? ((request) => fetch(request)), {
+      retry: options.retry ?? {},
+      timeoutMs: options.timeoutMs ?? 90_000,
+    }),
   })
   const auth: Middleware = {
     onRequest({ request }) {

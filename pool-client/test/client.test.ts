@@ -1,7 +1,7 @@
 import t from 'tap'
 import { POOL_KEY } from '../../services/test/helpers/build.js'
 import { startSystem } from '../../services/test/helpers/system.js'
-import { createServicesClient } from '../src/index.js'
+import { createServicesClient, instanceEvents, waitUntilReady } from '../src/index.js'
 
 t.test('the real client against the real server on a socket', async (t) => {
   const { app } = await startSystem(t, {
@@ -38,4 +38,20 @@ t.test('the real client against the real server on a socket', async (t) => {
   })
   t.equal(unknown.response.status, 404)
   t.equal(unknown.error?.code, 'NOT_FOUND')
+
+  const later = await client.POST('/create-instance', {
+    body: { instanceId: 'agent-client-2' },
+    params: { header: { prefer: 'respond-async' } },
+  })
+  t.equal(later.response.status, 202)
+  const events = []
+  for await (const event of instanceEvents(address, 'agent-client-2', `Bearer ${POOL_KEY}`))
+    events.push(event)
+  t.equal(events.at(-1)?.event, 'end', 'the stream ends with the instance')
+  t.ok(
+    events.some((e) => e.event === 'step'),
+    'after the steps of the creation',
+  )
+  const ready = await waitUntilReady(client, 'agent-client-2', { timeoutMs: 30_000 })
+  t.equal(ready.lifecycle, 'ready')
 })
