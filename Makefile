@@ -19,6 +19,7 @@ dev: install
 test: install
 	npm run -s lint:spec
 	npm run -s generate:check
+	npm run -s contract:check
 	npm run -s db:check
 	npm run -s typecheck
 	npm run -s lint
