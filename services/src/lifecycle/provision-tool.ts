@@ -108,6 +108,7 @@ async function provisionOnce(
   const live = await liveRow(deps, input.instanceId, toolId)
   let row: InstanceService
   let created = false
+  let envChanged = false
   if (!live) {
     row = await makeResource(deps, instance, toolId, input.body)
     created = true
@@ -124,12 +125,12 @@ async function provisionOnce(
   } else if (live.status !== 'active') {
     throw new ProblemError(409, 'CONFLICT', `${toolId} resource ${live.resourceId} is being released`)
   } else {
-    row = await changeResource(deps, live, input.body)
+    ;({ row, envChanged } = await changeResource(deps, live, input.body))
   }
 
   // Every later deploy has the variables; the running instance gets them now, or the reaper retries.
   const env = envOf(deps.secretBox, row)
-  if (created) {
+  if (created || envChanged) {
     await deps.railway.upsertVariables(serviceTargetOf(instance), env, { skipDeploys: true })
     await queueLivePush(deps, instance.instanceId, env)
   }
@@ -219,12 +220,15 @@ async function makeResource(
   )
 }
 
-/** Applies changed options (OpenRouter limits) or changed user credentials to the live resource. */
+/**
+ * Applies changed options (OpenRouter limits) or changed user credentials to the live resource, and says
+ * whether the instance's variables changed with it (new user credentials must reach the agent).
+ */
 async function changeResource(
   deps: ProvisionDeps,
   live: InstanceService,
   body: ProvisionRequest,
-): Promise<InstanceService> {
+): Promise<{ row: InstanceService; envChanged: boolean }> {
   const plugin = pluginFor(deps.plugins, live.toolId)
   if (live.mode === 'pool' && body.options && plugin.update) {
     const resourceRef = {
@@ -238,10 +242,24 @@ async function changeResource(
       .set({ config: updated.config })
       .where(eq(instanceServices.id, live.id))
       .returning()
-    return row ?? live
+    return { row: row ?? live, envChanged: false }
   }
-  return live
+  if (live.mode === 'user' && body.userConfig) {
+    const resource = await useUserConfig(deps, live.instanceId, live.toolId, body.userConfig)
+    const before = envOf(deps.secretBox, live)
+    if (resource.resourceId === live.resourceId && sameEnv(before, resource.env)) {
+      return { row: live, envChanged: false }
+    }
+    // The caller's own resource: nothing to release at the provider, only the row to point elsewhere.
+    const row = await recordResource(deps, live.idempotencyKey, resource)
+    return { row: row ?? live, envChanged: true }
+  }
+  return { row: live, envChanged: false }
 }
+
+const sameEnv = (a: Record<string, string>, b: Record<string, string>) =>
+  Object.keys(a).length === Object.keys(b).length &&
+  Object.entries(a).every(([key, value]) => b[key] === value)
 
 async function useUserConfig(
   deps: ProvisionDeps,

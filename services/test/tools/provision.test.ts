@@ -179,14 +179,42 @@ t.test('user mode: credentials checked with the provider; rejected ones are 422'
     "the user's key reaches the instance",
   )
 
+  const same = await provision(t, system, 'agent-1/email', {
+    mode: 'user',
+    userConfig: { apiKey: userKey, inboxId: inbox.inbox_id },
+  })
+  t.equal(same.statusCode, 200, 'the same credentials again: the same resource')
+  t.equal(same.json().resourceId, accepted.json().resourceId)
+  const second = await fetch(`${system.emulators.agentmail.url}/inboxes`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${userKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'users-second' }),
+  }).then((r) => r.json() as Promise<{ inbox_id: string }>)
+  const switched = await provision(t, system, 'agent-1/email', {
+    mode: 'user',
+    userConfig: { apiKey: userKey, inboxId: second.inbox_id },
+  })
+  t.equal(switched.statusCode, 200, switched.body)
+  t.match(
+    switched.json(),
+    { config: { inboxId: second.inbox_id } },
+    'changed credentials update the resource',
+  )
+  t.equal(railwayVariables(system, serviceId).AGENTMAIL_INBOX_ID, second.inbox_id, 'and reach Railway')
+  t.equal(
+    system.emulators.railway.runtimeOf(serviceId)?.env.AGENTMAIL_INBOX_ID,
+    second.inbox_id,
+    'and the agent',
+  )
+
   const pool = await provision(t, system, 'agent-1/email', { mode: 'pool' })
   t.equal(pool.statusCode, 409, 'a pool inbox does not replace the user one silently')
 
-  const userResource = encodeURIComponent(accepted.json().resourceId)
+  const userResource = encodeURIComponent(switched.json().resourceId)
   const destroyed = await destroyTool(t, system, `agent-1/email/${userResource}`)
   t.equal(destroyed.statusCode, 200, destroyed.body)
   t.ok(
-    inboxes(system).some((i) => i.inbox_id === inbox.inbox_id),
+    inboxes(system).some((i) => i.inbox_id === second.inbox_id),
     "the user's own inbox is forgotten by services, never deleted",
   )
 })
