@@ -68,9 +68,6 @@ export function problemBody(
   }
 }
 
-export const notImplemented = (operationId: string) =>
-  new ProblemError(501, 'NOT_IMPLEMENTED', `${operationId} is not implemented yet`)
-
 export const unauthorized = (detail: string) =>
   new ProblemError(401, 'UNAUTHORIZED', detail, { headers: { 'www-authenticate': 'Bearer' } })
 

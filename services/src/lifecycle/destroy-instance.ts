@@ -16,6 +16,8 @@ export interface Remaining {
 }
 
 const TOOL_STEP = /^tool:(.+)$/
+/** Twins one project step can leave: one per attempt that died with its request in flight. */
+const MAX_TWINS = 10
 
 /**
  * Releases everything an instance holds: each tool resource at its provider, then its Railway project
@@ -87,17 +89,26 @@ async function releaseRailway(deps: LifecycleDeps, infra: InstanceInfra) {
     if (infra.railwayVolumeId) await railway.deleteVolume(infra.railwayVolumeId)
     return undefined
   }
+  const name = projectNameFor(infra.instanceId)
+  const [projectStep] = (await createStepsRepository(deps.db).list(infra.instanceId, 'create')).filter(
+    (step) => step.name === 'project',
+  )
   let projectId = infra.railwayProjectId
-  if (!projectId) {
+  if (!projectId && projectStep && projectStep.attempts > 0) {
     // A crash inside projectCreate leaves no id behind: the project, if it exists, has its deterministic name.
-    const [projectStep] = (await createStepsRepository(deps.db).list(infra.instanceId, 'create')).filter(
-      (step) => step.name === 'project',
-    )
-    if (projectStep && projectStep.attempts > 0) {
-      projectId = (await railway.findProjectByName(projectNameFor(infra.instanceId)))?.id ?? null
-    }
+    projectId = (await railway.findProjectByName(name))?.id ?? null
   }
   if (projectId) await railway.deleteProject(projectId)
+  // A projectCreate still in flight when an attempt died can land after the next attempt looked for it by
+  // name and made another (the kill test's "lands late"): that twin is recorded nowhere but carries the
+  // same name. Only a step that ran more than once can have one, and only then is the whole workspace paged.
+  if (projectStep && projectStep.attempts > 1) {
+    for (let twins = 0; twins < MAX_TWINS; twins++) {
+      const twin = await railway.findProjectByName(name)
+      if (!twin) break
+      await railway.deleteProject(twin.id)
+    }
+  }
   return undefined
 }
 

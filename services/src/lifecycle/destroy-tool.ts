@@ -17,8 +17,8 @@ export interface DestroyToolDeps extends ToolResourceDeps, LivePushDeps {
 const notFound = (detail: string) => new ProblemError(404, 'NOT_FOUND', detail)
 
 /**
- * `DELETE /destroy/{instanceId}/{toolId}/{resourceId}`. The variables leave the instance's Railway service
- * first (the request fails cleanly if Railway does), then the provider releases the resource: `destroyed`
+ * `DELETE /destroy/{instanceId}/{toolId}/{resourceId}`. The variables are blanked on the instance's
+ * Railway service first (the request fails cleanly if Railway does), then the provider releases the resource: `destroyed`
  * once it confirms (or no longer knows it), `releasing` when it fails, and the reaper retries. The running
  * agent gets the variables cleared. A resource destroyed before answers `destroyed` again.
  */
@@ -58,8 +58,12 @@ export async function destroyTool(
   }
 
   if (row.envKeys.length > 0) {
-    await deps.railway.deleteVariables(serviceTargetOf(instance), row.envKeys)
-    await queueLivePush(deps, instance.instanceId, Object.fromEntries(row.envKeys.map((key) => [key, ''])))
+    // Blanked with skipDeploys rather than deleted: Railway's variableDelete has no skipDeploys, so it
+    // would redeploy (restart) the agent, and a deployment started then would also miss any variable
+    // set later with skipDeploys. The live push clears them in the running process.
+    const blank = Object.fromEntries(row.envKeys.map((key) => [key, '']))
+    await deps.railway.upsertVariables(serviceTargetOf(instance), blank, { skipDeploys: true })
+    await queueLivePush(deps, instance.instanceId, blank)
   }
   const released = await release(deps, row)
   await deliverLivePush(deps, instance.instanceId)

@@ -129,7 +129,15 @@ export function createOpenRouterPlugin(options: OpenRouterPluginOptions): ToolPl
 
     async destroy(resource: ResourceRef): Promise<'destroyed' | 'gone'> {
       if (resource.resourceId.startsWith(USER_PREFIX)) return 'gone'
-      return deleteKey(resource.resourceId)
+      const result = await deleteKey(resource.resourceId)
+      // A createKey still in flight when its attempt died (or timed out) can land after the next attempt
+      // looked for keys of this name and made another: that twin is recorded nowhere but carries the same
+      // name. A release leaves no key of the resource behind.
+      const name = resource.config.name
+      if (typeof name === 'string' && name !== '') {
+        for (const twin of await keysNamed(name)) await deleteKey(twin.hash)
+      }
+      return result
     },
 
     /** Changes the key's limit and reset period. `env` is empty: the plaintext cannot be read back, and the

@@ -2,16 +2,16 @@ import { adoptInstanceHandlers } from './adopt-instance.js'
 import type { RouteDeps } from './deps.js'
 import { instanceLifecycleHandlers } from './instance-lifecycle.js'
 import { instanceViewHandlers } from './instance-view.js'
-import { notImplementedHandlers } from './not-implemented.js'
 import { redeployInstanceHandlers } from './redeploy-instance.js'
+import { rotateTokenHandlers } from './rotate-token.js'
 import { statusHandlers } from './status.js'
 
-/** The `instances` tag, one file per job; token rotation (issue 5) still answers 501. */
+/** The `instances` tag, one file per job. */
 export const instanceHandlers = (deps: RouteDeps) => ({
   ...instanceLifecycleHandlers(deps),
   ...statusHandlers(deps),
   ...instanceViewHandlers(deps),
   ...adoptInstanceHandlers(deps),
   ...redeployInstanceHandlers(deps),
-  ...notImplementedHandlers(['rotateInstanceToken']),
+  ...rotateTokenHandlers(deps),
 })

@@ -1,8 +1,8 @@
+import { createConfigurer } from '../lifecycle/configure-instance.js'
 import { destroyTool } from '../lifecycle/destroy-tool.js'
 import { createProvisioner } from '../lifecycle/provision-tool.js'
 import { type RouteDeps, requireRailway } from './deps.js'
 import type { Handlers } from './handler-types.js'
-import { notImplementedHandlers } from './not-implemented.js'
 
 /** The `tools` tag: provision and destroy one tool of a running instance; configure the agent. */
 export function toolHandlers(
@@ -17,6 +17,7 @@ export function toolHandlers(
     railway: requireRailway(deps),
   })
   let provision: ReturnType<typeof createProvisioner> | undefined
+  let configure: ReturnType<typeof createConfigurer> | undefined
 
   return {
     async provisionTool(request, reply) {
@@ -35,6 +36,9 @@ export function toolHandlers(
       return reply.code(done ? 200 : 202).send(result)
     },
 
-    ...notImplementedHandlers(['configureInstance']),
+    async configureInstance(request, reply) {
+      configure ??= createConfigurer({ ...toolDeps(), config: deps.config })
+      return reply.send(await configure(request.params.instanceId, request.body))
+    },
   }
 }

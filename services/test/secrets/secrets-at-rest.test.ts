@@ -65,6 +65,14 @@ t.test(
     })
     t.equal(userSms.statusCode, 201, userSms.body)
     await request(t, system.app, { method: 'GET', url: '/instances/agent-secrets', headers: own })
+    // A rotation: both the old token and the new one (pushed live, queued sealed) must stay secret.
+    const oldToken = system.emulators.railway.runtimeOf(serviceId)?.env.INSTANCE_SERVICES_TOKEN as string
+    const rotated = await request(t, system.app, {
+      method: 'POST',
+      url: '/instances/agent-secrets/rotate-token',
+      headers: poolAuth(),
+    })
+    t.equal(rotated.statusCode, 200, rotated.body)
 
     const env = system.emulators.railway.runtimeOf(serviceId)?.env ?? {}
     const secrets = new Map<string, string>()
@@ -72,6 +80,8 @@ t.test(
       t.ok(env[name], `${name} was issued to the instance`)
       if (env[name]) secrets.set(name, env[name])
     }
+    secrets.set('INSTANCE_SERVICES_TOKEN (before rotation)', oldToken)
+    t.not(oldToken, env.INSTANCE_SERVICES_TOKEN, 'the instance holds the rotated token')
     for (const [name, value] of Object.entries(system.emulators.env)) {
       if (/TOKEN|KEY/.test(name) && value.length >= 16) secrets.set(name, value)
     }

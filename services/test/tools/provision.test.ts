@@ -247,7 +247,8 @@ t.test(
     t.equal(gone.statusCode, 200, gone.body)
     t.same(gone.json(), { toolId: 'email', resourceId, status: 'destroyed' })
     t.equal(inboxes(system).length, 0, 'the inbox is deleted at AgentMail')
-    t.notOk('AGENTMAIL_INBOX_ID' in railwayVariables(system, serviceId), 'the variable left Railway')
+    t.equal(railwayVariables(system, serviceId).AGENTMAIL_INBOX_ID, '', 'the variable is blanked on Railway')
+    t.equal(system.emulators.railway.runtimeOf(serviceId)?.starts, 1, 'without redeploying the agent')
     t.equal(system.emulators.railway.runtimeOf(serviceId)?.env.AGENTMAIL_INBOX_ID, '', 'and was cleared live')
 
     t.equal((await destroyTool(t, system, path)).statusCode, 200, 'twice is harmless')

@@ -1,0 +1,46 @@
+import { and, eq } from 'drizzle-orm'
+import { generateToken, hashToken } from '../auth/tokens.js'
+import { instanceInfra } from '../db/schema.js'
+import type { RotateTokenResult } from '../generated/schemas.js'
+import { ProblemError } from '../http/problem.js'
+import type { RailwayClient } from '../infra/railway/index.js'
+import { deliverLivePush, type LivePushDeps, queueLivePush } from './live-push.js'
+import { readyInstance, serviceTargetOf } from './running-instance.js'
+
+export interface RotateTokenDeps extends LivePushDeps {
+  railway: RailwayClient
+}
+
+/**
+ * `POST /instances/{instanceId}/rotate-token`. The new hash and the sealed new token (queued for the live
+ * push) are committed together: the old token stops working at once, and the new one cannot be lost,
+ * since only its hash is kept otherwise and the push is retried from the queue until the runtime has it.
+ * Railway gets it next, for every later deploy. The token itself is never returned.
+ */
+export async function rotateInstanceToken(
+  deps: RotateTokenDeps,
+  instanceId: string,
+): Promise<RotateTokenResult> {
+  const row = await readyInstance(deps.db, instanceId, 'have its token rotated')
+  const target = serviceTargetOf(row)
+  const token = generateToken('ist_')
+  const env = { INSTANCE_SERVICES_TOKEN: token }
+  const rotatedAt = new Date().toISOString()
+
+  const rotated = await deps.db.transaction(async (tx) => {
+    const updated = await tx
+      .update(instanceInfra)
+      .set({ tokenHash: hashToken(token) })
+      .where(and(eq(instanceInfra.instanceId, instanceId), eq(instanceInfra.lifecycle, 'ready')))
+      .returning({ instanceId: instanceInfra.instanceId })
+    if (updated.length > 0) await queueLivePush({ ...deps, db: tx }, instanceId, env)
+    return updated.length > 0
+  })
+  if (!rotated) {
+    throw new ProblemError(409, 'CONFLICT', `instance ${instanceId} stopped being ready during the rotation`)
+  }
+
+  await deps.railway.upsertVariables(target, env, { skipDeploys: true })
+  const livePush = await deliverLivePush(deps, instanceId)
+  return { instanceId, rotatedAt, livePush }
+}
