@@ -1,6 +1,8 @@
+import { eq } from 'drizzle-orm'
 import t from 'tap'
 import { generateToken, hashToken } from '../../src/auth/tokens.js'
 import { createInstancesRepository } from '../../src/db/instances-repository.js'
+import { instanceInfra } from '../../src/db/schema.js'
 import { routes } from '../../src/generated/routes.js'
 import { build, POOL_KEY, ROTATED_POOL_KEY } from '../helpers/build.js'
 import { request } from '../helpers/contract.js'
@@ -36,7 +38,12 @@ function sampleUrl(url: string) {
 t.test('authorization matrix over every operation', async (t) => {
   const { app, database } = await build(t)
   const repository = createInstancesRepository(database.db)
-  const tokens = { own: generateToken('ist_'), other: generateToken('ist_'), gone: generateToken('ist_') }
+  const tokens = {
+    own: generateToken('ist_'),
+    other: generateToken('ist_'),
+    gone: generateToken('ist_'),
+    rotatedOut: generateToken('ist_'),
+  }
   await repository.insert({
     instanceId: OWN,
     lifecycle: 'ready',
@@ -49,6 +56,17 @@ t.test('authorization matrix over every operation', async (t) => {
     image: 'img',
     tokenHash: hashToken(tokens.other),
   })
+  // What a rotation leaves in the database: the instance's hash is the new token's, the old one is nowhere.
+  await repository.insert({
+    instanceId: 'agent-rotated',
+    lifecycle: 'ready',
+    image: 'img',
+    tokenHash: hashToken(tokens.rotatedOut),
+  })
+  await database.db
+    .update(instanceInfra)
+    .set({ tokenHash: hashToken(generateToken('ist_')) })
+    .where(eq(instanceInfra.instanceId, 'agent-rotated'))
   await repository.insert({
     instanceId: GONE,
     lifecycle: 'destroyed',
@@ -79,6 +97,7 @@ t.test('authorization matrix over every operation', async (t) => {
     ],
     ['other instance token', `Bearer ${tokens.other}`, (s) => (s.length ? 403 : 'allowed')],
     ['destroyed instance token', `Bearer ${tokens.gone}`, (s) => (s.length ? 401 : 'allowed')],
+    ['rotated-out instance token', `Bearer ${tokens.rotatedOut}`, (s) => (s.length ? 401 : 'allowed')],
   ]
 
   for (const [operationId, route] of Object.entries(routes)) {
