@@ -342,3 +342,44 @@ t.test('self-provisioning with the instance token: allowed tools only, env retur
   )
   t.equal(destroyed.statusCode, 200, 'an instance may destroy its own tool')
 })
+
+t.test('user mode for openrouter and crypto: keys checked with the provider, refusals are 422', async (t) => {
+  const system = await startSystem(t, { emulators: fastDeploys })
+  const donor = await readyInstance(t, system, 'agent-donor')
+  await readyInstance(t, system, 'agent-1')
+  t.equal((await provision(t, system, 'agent-donor/crypto')).statusCode, 201)
+  // Keys a user would own: the donor's own inference key and Bankr wallet key.
+  const env = system.emulators.railway.runtimeOf(donor.serviceId)?.env ?? {}
+  const keysBefore = system.emulators.openrouter.ledger.all('key').length
+
+  const inference = await provision(t, system, 'agent-1/openrouter', {
+    mode: 'user',
+    userConfig: { apiKey: env.OPENROUTER_API_KEY },
+  })
+  t.equal(inference.statusCode, 409, 'the pool key made at creation must be destroyed first')
+  const pooled = (await provision(t, system, 'agent-1/openrouter')).json()
+  t.equal((await destroyTool(t, system, `agent-1/openrouter/${pooled.resourceId}`)).statusCode, 200)
+  const management = await provision(t, system, 'agent-1/openrouter', {
+    mode: 'user',
+    userConfig: { apiKey: system.emulators.openrouter.managementKey },
+  })
+  t.equal(management.statusCode, 422, 'a management key cannot make completions')
+  const own = await provision(t, system, 'agent-1/openrouter', {
+    mode: 'user',
+    userConfig: { apiKey: env.OPENROUTER_API_KEY },
+  })
+  t.equal(own.statusCode, 201, own.body)
+  t.equal(system.emulators.openrouter.ledger.all('key').length, keysBefore - 1, 'no key made for a user key')
+
+  const wrongWallet = await provision(t, system, 'agent-1/crypto', {
+    mode: 'user',
+    userConfig: { apiKey: env.BANKR_API_KEY, walletAddress: `0x${'1'.repeat(40)}` },
+  })
+  t.equal(wrongWallet.statusCode, 422, 'the key belongs to another wallet')
+  const wallet = await provision(t, system, 'agent-1/crypto', {
+    mode: 'user',
+    userConfig: { apiKey: env.BANKR_API_KEY, walletAddress: env.BANKR_WALLET_ADDRESS },
+  })
+  t.equal(wallet.statusCode, 201, wallet.body)
+  t.match(wallet.json(), { mode: 'user', config: { walletAddress: env.BANKR_WALLET_ADDRESS } })
+})
