@@ -9,6 +9,7 @@ import type { DatabaseHandle } from './db/open-database.js'
 import { registerAuth } from './http/auth.js'
 import { registerDocs } from './http/docs.js'
 import { registerInstanceRateLimit } from './http/instance-rate-limit.js'
+import { createMetrics, recordHttpDurations } from './http/metrics.js'
 import { registerProblemHandlers } from './http/problem-handlers.js'
 import { createValidatorCompiler } from './http/validation.js'
 import { createProviderAgent } from './infra/http/json-client.js'
@@ -101,8 +102,20 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id)
   })
+  // One registry per app, never prom-client's global one: tests build many apps in one process.
+  const { railway } = deps
+  const metrics = createMetrics({
+    db: deps.database.db,
+    log: app.log,
+    ...(railway ? { railwayStats: () => railway.stats() } : {}),
+    ...(deps.database.pool ? { databasePool: deps.database.pool } : {}),
+  })
+  recordHttpDurations(app, metrics)
+  // The adapter outlives the app (server.ts makes it first): the observer is removed when the app closes.
+  const stopObservingRailway = railway?.observe(metrics.railway)
   registerAuth(app, {
     poolApiKeys: config.poolApiKeys,
+    metricsTokens: config.metricsTokens,
     instances: createInstancesRepository(deps.database.db),
   })
   await registerInstanceRateLimit(app, { perMinute: config.tools.instanceRateLimitPerMinute })
@@ -133,6 +146,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
         log: app.log,
         events,
         stopping: () => stopping,
+        observer: metrics.lifecycle,
       },
       () => {
         stopping = true
@@ -142,6 +156,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   // Work in flight stops at its next step boundary (and resumes after a restart) before connections close.
   app.addHook('onClose', async () => {
     await lifecycle?.close()
+    stopObservingRailway?.()
     await health.close()
     await runtimeAgent?.close()
   })
@@ -165,6 +180,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     events,
     runtime,
     log: app.log,
+    metrics,
     ...(deps.railway ? { railway: deps.railway } : {}),
     ...(lifecycle ? { lifecycle } : {}),
   })

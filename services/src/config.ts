@@ -34,6 +34,7 @@ export const EnvSchema = Type.Object({
   DATA_DIR: Type.String({ default: '.data' }),
   SERVICES_API_KEY: Type.String(),
   SERVICES_ENCRYPTION_KEY: Type.String(),
+  METRICS_TOKEN: optionalString(),
   BODY_LIMIT_BYTES: integer({ default: 262_144, minimum: 1, maximum: MAX_BODY_LIMIT_BYTES }),
   REQUEST_TIMEOUT_MS: integer({ default: 120_000, minimum: 1, maximum: MAX_TIMER_MS }),
   SHUTDOWN_GRACE_MS: integer({ default: 10_000, minimum: 0, maximum: MAX_TIMER_MS }),
@@ -97,6 +98,8 @@ export interface Config {
   poolApiKeys: string[]
   /** The first key seals new secrets; the others only open older ones (rotation). */
   encryptionKeys: EncryptionKey[]
+  /** Tokens that open only `GET /metrics` (a scraper needs no pool key); empty: only the pool key does. */
+  metricsTokens: string[]
   bodyLimitBytes: number
   requestTimeoutMs: number
   shutdownGraceMs: number
@@ -179,6 +182,7 @@ const HOW_TO_GENERATE = 'generate one with `openssl rand -base64 32`'
 /** Appended once to any problem with these variables: what a valid value looks like. */
 const EXPECTED: Partial<Record<EnvName, string>> = {
   SERVICES_API_KEY: `comma-separated pool API keys, each at least ${MIN_API_KEY_LENGTH} characters; ${HOW_TO_GENERATE}`,
+  METRICS_TOKEN: `comma-separated tokens, each at least ${MIN_API_KEY_LENGTH} characters; ${HOW_TO_GENERATE}`,
   SELF_PROVISION_TOOLS: `none, or a comma-separated list of ${TOOL_NAMES.replaceAll('|', ', ')}`,
   SERVICES_ENCRYPTION_KEY: `comma-separated <keyId>:<base64 of ${KEY_BYTES} bytes>, current key first, e.g. k1:<output of \`openssl rand -base64 32\`>`,
 }
@@ -298,6 +302,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   }
 
   const poolApiKeys = parseApiKeys(input.SERVICES_API_KEY, (p) => report('SERVICES_API_KEY', p))
+  const metricsTokens = parseApiKeys(input.METRICS_TOKEN, (p) => report('METRICS_TOKEN', p))
   const encryptionKeys = parseEncryptionKeys(input.SERVICES_ENCRYPTION_KEY, (p) =>
     report('SERVICES_ENCRYPTION_KEY', p),
   )
@@ -330,6 +335,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     dataDir: values.DATA_DIR,
     poolApiKeys,
     encryptionKeys,
+    metricsTokens,
     bodyLimitBytes: values.BODY_LIMIT_BYTES,
     requestTimeoutMs: values.REQUEST_TIMEOUT_MS,
     shutdownGraceMs: values.SHUTDOWN_GRACE_MS,

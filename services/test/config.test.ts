@@ -31,6 +31,7 @@ t.test('defaults are applied when only the required settings are given', async (
     databaseUrl: undefined,
     dataDir: '.data',
     poolApiKeys: [env.SERVICES_API_KEY],
+    metricsTokens: [],
     bodyLimitBytes: 262144,
     requestTimeoutMs: 120000,
     shutdownGraceMs: 10000,
@@ -96,6 +97,12 @@ t.test('every setting is read from its variable', async (t) => {
     ['TELNYX_MESSAGING_PROFILE_ID', 'mp-1', (c) => c.telnyx.messagingProfileId, 'mp-1'],
     ['BANKR_API_URL', 'http://localhost:4014', (c) => c.bankr.apiUrl, 'http://localhost:4014'],
     ['BANKR_PARTNER_KEY', 'bk_ptr_x', (c) => c.bankr.partnerKey, 'bk_ptr_x'],
+    [
+      'METRICS_TOKEN',
+      `${'m'.repeat(32)},${'n'.repeat(32)}`,
+      (c) => c.metricsTokens.join(),
+      `${'m'.repeat(32)},${'n'.repeat(32)}`,
+    ],
   ]
   for (const [name, value, read, expected] of cases) {
     t.equal(read(loadConfig({ ...required(), [name]: value })), expected, `${name}=${value}`)
@@ -166,6 +173,7 @@ t.test('each invalid value is named with what is wrong', async (t) => {
     ['SERVICES_API_KEY', 'too-short', 'entry 1 of 1 is shorter than 32 characters'],
     ['SERVICES_API_KEY', `${apiKey()},,${apiKey()}`, 'entry 2 of 3 is empty'],
     ['SERVICES_API_KEY', `${apiKey()} ${apiKey()}`, 'entry 1 of 1 contains whitespace'],
+    ['METRICS_TOKEN', 'too-short', 'entry 1 of 1 is shorter than 32 characters'],
     ['SERVICES_ENCRYPTION_KEY', k, 'entry 1 of 1 must look like <keyId>:<base64 key>'],
     ['SERVICES_ENCRYPTION_KEY', `bad id!:${k}`, 'entry 1 of 1 has an invalid key id'],
     ['SERVICES_ENCRYPTION_KEY', `:${k}`, 'entry 1 of 1 has an invalid key id'],

@@ -38,6 +38,33 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Prometheus metrics of this process
+         * @description The Prometheus text exposition format (0.0.4): HTTP request durations by route pattern, Railway
+         *     requests, queue waits, 429s and hourly budget, creations and destroys in flight, step durations, the
+         *     reaper's backlog, and instances and tool resources by state (read from the database at each
+         *     scrape). Each replica reports its own process; the database-backed gauges are the same on every
+         *     replica. `docs/operations.md` says what each metric means and which alerts to set.
+         *
+         *     Opened by the pool key or by a separate `METRICS_TOKEN` (so the scraper needs no pool key); with
+         *     `METRICS_TOKEN` unset only the pool key opens it.
+         */
+        get: operations["getMetrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/registry": {
         parameters: {
             query?: never;
@@ -184,6 +211,11 @@ export interface paths {
          *     `options` updates it where the provider allows. The tool's variables are written to the instance's
          *     Railway variables and pushed to the running instance (`livePush`). With `mode: user` the caller
          *     supplies the credentials in `userConfig` (the tool's schema in `/registry`).
+         *
+         *     Rules that depend on the tool are checked after the schema and answer `422 UNPROCESSABLE` with
+         *     `errors[]`: a mode the tool does not have, `userConfig` missing with `mode: user` (or given with
+         *     `mode: pool`) or not matching the tool's own schema, `options` for a tool other than openrouter in
+         *     pool mode. Credentials the provider refuses are also `422`.
          *
          *     The instance itself may call this with its `INSTANCE_SERVICES_TOKEN` for the tools it is allowed to
          *     self-provision; the answer then also carries `env`, the new variables, so it can use them at once.
@@ -853,6 +885,34 @@ export interface operations {
             "5XX": components["responses"]["ServerError"];
         };
     };
+    getMetrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The metrics. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example # HELP services_instances Instances by lifecycle state (from the database).
+                     *     # TYPE services_instances gauge
+                     *     services_instances{lifecycle="ready"} 12
+                     */
+                    "text/plain; version=0.0.4": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            "5XX": components["responses"]["ServerError"];
+        };
+    };
     getRegistry: {
         parameters: {
             query?: never;
@@ -1010,6 +1070,8 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             "5XX": components["responses"]["ServerError"];
         };
@@ -1185,6 +1247,8 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             "5XX": components["responses"]["ServerError"];
         };
@@ -1352,6 +1416,8 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             "5XX": components["responses"]["ServerError"];
         };

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { mkdir } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
@@ -23,8 +24,17 @@ export interface DatabaseHandle {
   readonly location: string
   /** Runs `select 1`; rejects within the ping timeout when the database is unreachable. Backs `/readyz`. */
   ping(): Promise<void>
+  /** The postgres pool's size and use, for `/metrics`; absent with PGlite, which has no pool. */
+  readonly pool?: DatabasePoolStats
   /** Closes the pool / the embedded database. Safe to call more than once. */
   close(): Promise<void>
+}
+
+export interface DatabasePoolStats {
+  /** The most connections the pool opens. */
+  readonly max: number
+  /** This process's open connections by state (`active`, `idle`, ...), from pg_stat_activity. */
+  connections(): Promise<Array<{ state: string; count: number }>>
 }
 
 /** The subset of a pino / Fastify logger this module uses. */
@@ -58,17 +68,30 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
 }
 
 function openPostgres(url: string, options: OpenDatabaseOptions): DatabaseHandle {
+  // migrateDatabase() holds an advisory lock on one reserved connection while it migrates on another.
+  const max = Math.max(2, options.poolMax ?? DEFAULT_POOL_MAX)
+  // Unique per handle, so pg_stat_activity tells this pool's connections from other replicas' and tests'.
+  const applicationName = `agent-pool-services/${process.pid}/${randomBytes(4).toString('hex')}`
   const client = postgres(url, {
-    // migrateDatabase() holds an advisory lock on one reserved connection while it migrates on another.
-    max: Math.max(2, options.poolMax ?? DEFAULT_POOL_MAX),
+    max,
     connect_timeout: CONNECT_TIMEOUT_SECONDS,
     idle_timeout: IDLE_TIMEOUT_SECONDS,
     onnotice: () => {},
-    connection: { application_name: 'agent-pool-services' },
+    connection: { application_name: applicationName },
   })
   const db = drizzlePostgres({ client, schema })
+  const pool: DatabasePoolStats = {
+    max,
+    async connections() {
+      const rows = await db.execute<{ state: string | null; count: number }>(
+        sql`select state, count(*)::int as count from pg_stat_activity where application_name = ${applicationName} group by state`,
+      )
+      return [...rows].map((row) => ({ state: row.state ?? 'unknown', count: row.count }))
+    },
+  }
   return makeHandle({
     db,
+    pool,
     kind: 'postgres',
     location: maskDatabaseUrl(url),
     pingTimeoutMs: options.pingTimeoutMs ?? DEFAULT_PING_TIMEOUT_MS,
@@ -93,6 +116,7 @@ function makeHandle(parts: {
   db: Database
   kind: DatabaseKind
   location: string
+  pool?: DatabasePoolStats
   pingTimeoutMs: number
   close: () => Promise<void>
 }): DatabaseHandle {
@@ -101,6 +125,7 @@ function makeHandle(parts: {
     db: parts.db,
     kind: parts.kind,
     location: parts.location,
+    ...(parts.pool ? { pool: parts.pool } : {}),
     async ping() {
       if (closing) throw new Error(`${parts.kind} ping failed: the database handle is closed`)
       try {

@@ -4,10 +4,10 @@ import type { InstancesRepository } from '../db/instances-repository.js'
 import { forbidden, unauthorized } from './problem.js'
 
 /** The security schemes of the spec. */
-export type SecurityScheme = 'poolKey' | 'instanceToken'
+export type SecurityScheme = 'poolKey' | 'instanceToken' | 'metricsToken'
 
-/** Who is calling: the pool, or one instance for itself. */
-export type Principal = { kind: 'pool' } | { kind: 'instance'; instanceId: string }
+/** Who is calling: the pool, one instance for itself, or the metrics scraper. */
+export type Principal = { kind: 'pool' } | { kind: 'instance'; instanceId: string } | { kind: 'metrics' }
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -32,9 +32,16 @@ function bearerToken(request: FastifyRequest): string | undefined {
  */
 export function registerAuth(
   app: FastifyInstance,
-  options: { poolApiKeys: string[]; instances: Pick<InstancesRepository, 'findByTokenHash'> },
+  options: {
+    poolApiKeys: string[]
+    /** `METRICS_TOKEN`; empty: no metrics token exists and only the pool key opens `/metrics`. */
+    metricsTokens?: string[]
+    instances: Pick<InstancesRepository, 'findByTokenHash'>
+  },
 ) {
   const isPoolKey = createKeyMatcher(options.poolApiKeys)
+  const metricsTokens = options.metricsTokens ?? []
+  const isMetricsToken = metricsTokens.length > 0 ? createKeyMatcher(metricsTokens) : () => false
   app.decorateRequest('principal', null)
   app.addHook('onRequest', async (request) => {
     const allowed = request.routeOptions.config.security
@@ -45,6 +52,12 @@ export function registerAuth(
     if (isPoolKey(token)) {
       if (!allowed.includes('poolKey')) throw forbidden('the pool key may not call this operation')
       request.principal = { kind: 'pool' }
+      return
+    }
+
+    if (isMetricsToken(token)) {
+      if (!allowed.includes('metricsToken')) throw forbidden('the metrics token may not call this operation')
+      request.principal = { kind: 'metrics' }
       return
     }
 

@@ -1,4 +1,5 @@
 import type { Config } from '../config.js'
+import type { Operation } from '../db/schema.js'
 import type { RailwayClient } from '../infra/railway/index.js'
 import type { InstanceEvents } from './events.js'
 import type { StatusBatcher } from './status-batcher.js'
@@ -28,6 +29,30 @@ export interface LifecycleLogger {
   error(obj: object, msg: string): void
 }
 
+/** How one attempt of a step ended: `retried` failed and runs again, `failed` stops the operation. */
+export type StepOutcome = 'done' | 'retried' | 'failed' | 'interrupted'
+
+/**
+ * How a creation or destroy run ended in this process: a creation `ready`, `failed` (and undone) or
+ * `interrupted` (a destroy or shutdown; resumed later); a destroy `released` everything or left some
+ * for the reaper (`incomplete`); `error` is an unexpected throw (the reaper resumes it).
+ */
+export type OperationOutcome = 'ready' | 'failed' | 'interrupted' | 'released' | 'incomplete' | 'error'
+
+/**
+ * Hooks for metrics, called by the engine and the step runner; the lifecycle knows nothing of how they
+ * are recorded. Observers must be quick and must not throw.
+ */
+export interface LifecycleObserver {
+  /** A creation or destroy starts running in this process. */
+  started(operation: Operation): void
+  ended(operation: Operation, outcome: OperationOutcome): void
+  /** One attempt of a step took `seconds` (the step's external calls and its database writes). */
+  stepAttempted(operation: Operation, step: string, outcome: StepOutcome, seconds: number): void
+  /** One pass of the reaper found this many instances with unfinished work. */
+  reaperFound(instances: number): void
+}
+
 /** Everything the creation and destroy steps use. */
 export interface LifecycleDeps extends ToolResourceDeps {
   railway: RailwayClient
@@ -40,4 +65,5 @@ export interface LifecycleDeps extends ToolResourceDeps {
   events: InstanceEvents
   /** True once the server is shutting down: work stops at the next step boundary and resumes on restart. */
   stopping(): boolean
+  observer?: LifecycleObserver
 }

@@ -74,6 +74,7 @@ export async function runCreation(
     guard,
     onChange: (name) => deps.events.emit(instanceId, { kind: 'step', operation: 'create', name }),
     logError: (err, msg) => deps.log.error({ err, instanceId }, msg),
+    observer: deps.observer,
   })
 
   try {

@@ -45,6 +45,7 @@ export async function runCleanup(deps: LifecycleDeps, instanceId: string): Promi
     },
     onChange: (name) => deps.events.emit(instanceId, { kind: 'step', operation: 'destroy', name }),
     logError: (err, msg) => deps.log.error({ err, instanceId }, msg),
+    observer: deps.observer,
   })
 
   let failed = false

@@ -1,6 +1,6 @@
 import { and, eq, inArray, sql } from 'drizzle-orm'
 import { instanceInfra } from '../db/schema.js'
-import type { LifecycleDeps } from './context.js'
+import type { LifecycleDeps, OperationOutcome } from './context.js'
 import { runCreation } from './create-instance.js'
 import { runCleanup } from './destroy-instance.js'
 
@@ -34,12 +34,23 @@ export function createLifecycleEngine(deps: LifecycleDeps, setStopping: () => vo
   let reaping: Promise<void> | undefined
   let closed = false
 
-  const track = (instanceId: string, kind: Kind, work: () => Promise<unknown>): Promise<void> => {
+  /** Runs `work`, telling the observer while it runs (not while it queues behind another operation). */
+  const observed = (kind: Kind, work: () => Promise<OperationOutcome>) => async () => {
+    deps.observer?.started(kind)
+    let outcome: OperationOutcome = 'error'
+    try {
+      outcome = await work()
+    } finally {
+      deps.observer?.ended(kind, outcome)
+    }
+  }
+
+  const track = (instanceId: string, kind: Kind, work: () => Promise<OperationOutcome>): Promise<void> => {
     const current = running.get(instanceId)
     if (current?.kind === kind) return current.done
     if (closed) return Promise.resolve()
     const done = (current?.done ?? Promise.resolve())
-      .then(work)
+      .then(observed(kind, work))
       .then(
         () => undefined,
         (err) =>
@@ -57,8 +68,13 @@ export function createLifecycleEngine(deps: LifecycleDeps, setStopping: () => vo
   }
 
   const createThenUndo = async (instanceId: string) => {
-    if ((await runCreation(deps, instanceId)) === 'failed') await runCleanup(deps, instanceId)
+    const outcome = await runCreation(deps, instanceId)
+    if (outcome === 'failed') await runCleanup(deps, instanceId)
+    return outcome
   }
+
+  const destroy = async (instanceId: string) =>
+    (await runCleanup(deps, instanceId)).length === 0 ? ('released' as const) : ('incomplete' as const)
 
   const engine: LifecycleEngine = {
     ensureCreation: (instanceId) => track(instanceId, 'create', () => createThenUndo(instanceId)),
@@ -77,7 +93,7 @@ export function createLifecycleEngine(deps: LifecycleDeps, setStopping: () => vo
       return updated.length > 0
     },
 
-    ensureDestroy: (instanceId) => track(instanceId, 'destroy', () => runCleanup(deps, instanceId)),
+    ensureDestroy: (instanceId) => track(instanceId, 'destroy', () => destroy(instanceId)),
 
     reap() {
       reaping ??= reapOnce().finally(() => {
@@ -127,6 +143,7 @@ export function createLifecycleEngine(deps: LifecycleDeps, setStopping: () => vo
                   and st.finished_at > now() - ${backoffSql(deps.config.lifecycle.reaperIntervalMs)})`)
         .orderBy(instanceInfra.updatedAt)
         .limit(500)
+      deps.observer?.reaperFound(rows.length)
       for (const row of rows) {
         if (closed) return
         if (running.has(row.instanceId)) continue

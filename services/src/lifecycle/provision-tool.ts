@@ -36,8 +36,12 @@ export interface ProvisionOutcome {
   resource: ToolResource
 }
 
+/**
+ * A body the schema accepts but this tool cannot take (a mode it lacks, `options` it has no use for):
+ * 422, not 400, because the rule depends on the path's `toolId`, which no body schema can express.
+ */
 const badField = (pointer: string, message: string) =>
-  new ProblemError(400, 'VALIDATION_FAILED', `body${pointer} ${message}`, {
+  new ProblemError(422, 'UNPROCESSABLE', `body${pointer} ${message}`, {
     errors: [{ in: 'body', pointer, message }],
   })
 

@@ -1,6 +1,8 @@
+import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Operation } from '../db/schema.js'
 import type { StepsRepository, StepWrite } from '../db/steps-repository.js'
+import type { LifecycleObserver, StepOutcome } from './context.js'
 import { describeFailure, type FailureInfo, Interrupted } from './failure.js'
 
 /** A step that failed for good; the operation stops here (and a creation is undone). */
@@ -28,6 +30,8 @@ export interface StepRunnerOptions {
   /** Called after every change of a step's state (events for dashboards). */
   onChange: (name: string) => void
   logError: (error: unknown, message: string) => void
+  /** Told how long each attempt took and how it ended (metrics). */
+  observer?: LifecycleObserver
 }
 
 /**
@@ -43,18 +47,26 @@ export function createStepRunner(options: StepRunnerOptions) {
     if (current?.state === 'done') return
     for (let attempt = 1; ; attempt++) {
       await options.guard()
+      const startedAt = performance.now()
+      const observe = (outcome: StepOutcome) =>
+        options.observer?.stepAttempted(operation, name, outcome, (performance.now() - startedAt) / 1000)
       const before = await steps.begin(instanceId, operation, name)
       options.onChange(name)
       try {
         const write = await body(before.attempts > 0)
         await steps.finish(instanceId, operation, name, write)
+        observe('done')
         options.onChange(name)
         return
       } catch (error) {
-        if (error instanceof Interrupted) throw error
+        if (error instanceof Interrupted) {
+          observe('interrupted')
+          throw error
+        }
         const failure = describeFailure(error)
         if (failure.code === 'INTERNAL') options.logError(error, `${operation} step ${name} failed`)
         const again = failure.retryable && attempt < options.attempts
+        observe(again ? 'retried' : 'failed')
         await steps.fail(instanceId, operation, name, failure, again ? 'running' : 'failed')
         options.onChange(name)
         if (!again) throw new StepFailed(name, failure)

@@ -24,7 +24,7 @@ const validators = new Map(Object.entries(SCHEMAS).map(([name, schema]) => [name
 
 /**
  * The request's `userConfig` accepts any tool's shape; this checks it against the one tool's own schema,
- * with the same 400 `VALIDATION_FAILED` and field pointers as any body error.
+ * answering 422 `UNPROCESSABLE` with the same field pointers (`errors[]`) as a body error.
  */
 export function checkUserConfig(schemaName: string | null, userConfig: unknown): void {
   const validate = schemaName ? validators.get(schemaName) : undefined
@@ -35,9 +35,10 @@ export function checkUserConfig(schemaName: string | null, userConfig: unknown):
     pointer: `/userConfig${error.pointer}`,
   }))
   const first = errors[0]
+  // 422: the body matched the spec's union of user configs, just not this tool's member of it.
   throw new ProblemError(
-    400,
-    'VALIDATION_FAILED',
+    422,
+    'UNPROCESSABLE',
     first
       ? `body${first.pointer} ${first.message} (${schemaName})`
       : `body/userConfig does not match ${schemaName}`,

@@ -1,5 +1,6 @@
 import type { Config } from '../config.js'
 import type { DatabaseHandle } from '../db/open-database.js'
+import type { Metrics } from '../http/metrics.js'
 import { ProblemError } from '../http/problem.js'
 import type { RailwayClient } from '../infra/railway/index.js'
 import type { RuntimeClient } from '../infra/runtime/runtime-client.js'
@@ -30,6 +31,8 @@ export interface RouteDeps {
   log: LifecycleLogger
   /** Creations and destroys; present when `railway` is. */
   lifecycle?: LifecycleEngine
+  /** The app's Prometheus registry, served at `/metrics`. */
+  metrics: Metrics
 }
 
 /** The lifecycle engine, or the same 503 as `requireRailway` (it cannot run without Railway). */

@@ -4,6 +4,7 @@ import type { RouteDeps } from './deps.js'
 import type { Handlers } from './handler-types.js'
 import { healthHandlers } from './health.js'
 import { instanceHandlers } from './instances.js'
+import { operationsHandlers } from './operations.js'
 import { registryHandlers } from './registry.js'
 import { toolHandlers } from './tools.js'
 
@@ -16,6 +17,7 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps) {
     ...registryHandlers(deps),
     ...instanceHandlers(deps),
     ...toolHandlers(deps),
+    ...operationsHandlers(deps),
   }
   for (const [operationId, route] of Object.entries(routes)) {
     app.route({

@@ -79,10 +79,12 @@ export class OpenApiValidator {
     )
     const content = response.content as Record<string, Json> | undefined
     if (!content) return body === undefined || body === '' ? [] : [`${status} declares no body`]
-    if (!content[contentType])
+    // A declared media type may carry parameters (`text/plain; version=0.0.4`): match on the type itself.
+    const declared = Object.keys(content).find((key) => mediaType(key) === mediaType(contentType))
+    if (declared === undefined)
       return [`${status}: content type ${contentType} is not one of ${Object.keys(content)}`]
-    if (!content[contentType].schema) return []
-    return this.violationsAt(`${base}/content/${escapePointerSegment(contentType)}/schema`, body)
+    if (!content[declared]?.schema) return []
+    return this.violationsAt(`${base}/content/${escapePointerSegment(declared)}/schema`, body)
   }
 
   #operation(method: string, path: string): { operation: Operation; pointer: string } | string {
@@ -119,6 +121,9 @@ export class OpenApiValidator {
       .map((error) => `body${error.instancePath} ${error.message} (${pointer})`)
   }
 }
+
+/** `text/plain; version=0.0.4` → `text/plain`. */
+const mediaType = (value: string) => (value.split(';')[0] ?? '').trim().toLowerCase()
 
 /** OpenAPI 3.0 `nullable: true` → a JSON-Schema type array with "null" (what 3.1 and Ajv understand). */
 function rewriteNullable(node: unknown): unknown {

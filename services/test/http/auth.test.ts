@@ -15,6 +15,7 @@ import { request } from '../helpers/contract.js'
 const OWN = 'agent-own'
 const OTHER = 'agent-other'
 const GONE = 'agent-gone'
+const METRICS_TOKEN = 'mt_test_scraper_0123456789abcdef0123456789'
 
 const SAMPLE_BODIES: Partial<Record<keyof typeof routes, unknown>> = {
   createInstance: { instanceId: OWN },
@@ -36,7 +37,7 @@ function sampleUrl(url: string) {
 }
 
 t.test('authorization matrix over every operation', async (t) => {
-  const { app, database } = await build(t)
+  const { app, database } = await build(t, { env: { METRICS_TOKEN } })
   const repository = createInstancesRepository(database.db)
   const tokens = {
     own: generateToken('ist_'),
@@ -98,7 +99,15 @@ t.test('authorization matrix over every operation', async (t) => {
     ['other instance token', `Bearer ${tokens.other}`, (s) => (s.length ? 403 : 'allowed')],
     ['destroyed instance token', `Bearer ${tokens.gone}`, (s) => (s.length ? 401 : 'allowed')],
     ['rotated-out instance token', `Bearer ${tokens.rotatedOut}`, (s) => (s.length ? 401 : 'allowed')],
+    [
+      'metrics token',
+      `Bearer ${METRICS_TOKEN}`,
+      (s) => (!s.length || s.includes('metricsToken') ? 'allowed' : 403),
+    ],
   ]
+
+  const schemes = new Set(Object.values(routes).flatMap((route) => route.security))
+  t.same([...schemes].sort(), ['instanceToken', 'metricsToken', 'poolKey'], 'every scheme has its callers')
 
   for (const [operationId, route] of Object.entries(routes)) {
     for (const [caller, header, verdict] of callers) {

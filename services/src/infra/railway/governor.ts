@@ -64,6 +64,17 @@ export interface GovernorStats {
   hourly: { remaining?: number; resetAt?: number; limit: number }
 }
 
+/**
+ * Hooks for metrics: the governor tells what happened and knows nothing of how it is recorded (the app's
+ * Prometheus registry, a benchmark). Observers must be quick and must not throw.
+ */
+export interface GovernorObserver {
+  /** One attempt ended: `outcome` is `ok` or the error code (`PROVIDER_RATE_LIMITED` for a 429). */
+  attempted(operation: string, outcome: 'ok' | ProviderErrorCode): void
+  /** A request left the queue after waiting `ms` for its turn (tokens, pause, budget, priority). */
+  waited(priority: Priority, ms: number): void
+}
+
 export interface Governor {
   /** Sends one document through the bucket, with retries. The only way to reach Railway. */
   request<Variables, Result>(
@@ -74,6 +85,11 @@ export interface Governor {
   /** Runs a whole creation while holding one of the creation slots. */
   withCreationSlot<T>(fn: () => Promise<T>): Promise<T>
   stats(): GovernorStats
+  /**
+   * Adds an observer; returns the function that removes it. Added after creation because the adapter
+   * outlives the app that records metrics (`server.ts` makes the adapter, `buildApp` the registry).
+   */
+  observe(observer: GovernorObserver): () => void
   /** Rejects every queued request and stops the timers. */
   close(): void
 }
@@ -117,6 +133,7 @@ export function createGovernor(sender: RailwaySender, options: GovernorOptions =
   const queues: Record<Priority, Waiter[]> = { destroy: [], create: [], status: [] }
   let cancelTimer: (() => void) | undefined
   let closed = false
+  const observers = new Set<GovernorObserver>()
 
   const stats = {
     requests: {} as Record<string, Record<string, number>>,
@@ -131,6 +148,7 @@ export function createGovernor(sender: RailwaySender, options: GovernorOptions =
     const byOutcome = stats.requests[operation] ?? {}
     byOutcome[outcome] = (byOutcome[outcome] ?? 0) + 1
     stats.requests[operation] = byOutcome
+    for (const observer of observers) observer.attempted(operation, outcome)
   }
 
   const observe = (info: RateLimitInfo | undefined) => {
@@ -186,6 +204,7 @@ export function createGovernor(sender: RailwaySender, options: GovernorOptions =
       stats.waits.count += 1
       stats.waits.totalMs += waited
       stats.waits.maxMs = Math.max(stats.waits.maxMs, waited)
+      for (const observer of observers) observer.waited(waiter.priority, waited)
       waiter.resolve()
     }
   }
@@ -272,6 +291,13 @@ export function createGovernor(sender: RailwaySender, options: GovernorOptions =
         inFlight: stats.inFlight,
         creations: { running: creations.running, waiting: creations.waiting, max: creations.max },
         hourly: budget.snapshot(now),
+      }
+    },
+
+    observe(observer) {
+      observers.add(observer)
+      return () => {
+        observers.delete(observer)
       }
     },
 

@@ -7,7 +7,7 @@ import { createTransport, type TransportOptions } from './transport.js'
 
 export type { Clock } from './clock.js'
 export type { DeploymentStatus } from './documents.js'
-export type { GovernorOptions, GovernorStats, Priority } from './governor.js'
+export type { GovernorObserver, GovernorOptions, GovernorStats, Priority } from './governor.js'
 export { projectNameFor } from './project-name.js'
 export type {
   ProjectDetails,

@@ -22,7 +22,7 @@ import {
   UpsertVariables,
   VolumeAndDomainOf,
 } from './documents.js'
-import type { Governor, GovernorStats } from './governor.js'
+import type { Governor, GovernorObserver, GovernorStats } from './governor.js'
 import { RailwayError } from './railway-error.js'
 import { type ServiceRef, type ServiceStatus, statusOf } from './status-batch.js'
 
@@ -86,6 +86,8 @@ export interface RailwayClient {
   checkWorkspace(): Promise<{ id: string; name: string }>
   withCreationSlot<T>(fn: () => Promise<T>): Promise<T>
   stats(): GovernorStats
+  /** Adds a metrics observer to the governor; returns the function that removes it. */
+  observe(observer: GovernorObserver): () => void
 }
 
 // Rounds of "try, and on an ambiguous failure look up" before giving up: each round costs 1-3 requests.
@@ -376,6 +378,10 @@ export function createRailwayClient(governor: Governor, options: RailwayClientOp
 
     stats() {
       return governor.stats()
+    },
+
+    observe(observer) {
+      return governor.observe(observer)
     },
   }
 
