@@ -104,19 +104,9 @@ t.test('refusals: unknown tool or instance, bad mode or config, not ready, not c
   const cases: Array<[string, object | undefined, number, string]> = [
     ['agent-1/fax', undefined, 404, 'NOT_FOUND'],
     ['agent-nope/email', undefined, 404, 'NOT_FOUND'],
-    [
-      'agent-1/wallet',
-      { mode: 'user', userConfig: { apiKey: 'sk-user-0123456789' } },
-      422,
-      'UNPROCESSABLE',
-    ],
+    ['agent-1/wallet', { mode: 'user', userConfig: { apiKey: 'sk-user-0123456789' } }, 422, 'UNPROCESSABLE'],
     ['agent-1/email', { mode: 'user' }, 422, 'UNPROCESSABLE'],
-    [
-      'agent-1/email',
-      { mode: 'user', userConfig: { apiKey: 'am_user_0123456789' } },
-      422,
-      'UNPROCESSABLE',
-    ],
+    ['agent-1/email', { mode: 'user', userConfig: { apiKey: 'am_user_0123456789' } }, 422, 'UNPROCESSABLE'],
     [
       'agent-1/email',
       { userConfig: { apiKey: 'am_user_0123456789', inboxId: 'a@b.co' } },
