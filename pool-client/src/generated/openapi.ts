@@ -38,6 +38,38 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/reconcile": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Find (and optionally delete) orphaned provider resources and rows whose resource is gone
+         * @description Compares what the providers hold with what the database tracks. An **orphan** is a resource at a
+         *     provider that follows services' conventions (a Railway project named `agent-<id>`; an OpenRouter
+         *     key, AgentMail inbox, Telnyx number or Bankr wallet marked with an idempotency key
+         *     `<instanceId>:<toolId>`) but that no live row tracks, not even one still being provisioned. A
+         *     **vanished** row is a ready instance whose Railway project, or an active pool-mode tool resource
+         *     whose provider resource, no longer exists. Resources without services' marks are never listed and
+         *     never touched. Anything that changed while the providers were read is left for the next run.
+         *
+         *     Without `apply` nothing is changed (a dry run). With `apply: true` orphans are deleted at their
+         *     provider (`deleted`, or `gone` when already missing), vanished tool rows are marked `destroyed`,
+         *     and vanished instances get the error `RESOURCE_VANISHED` (visible in the instance view) and are
+         *     otherwise left for the pool to destroy. A provider that cannot be read is listed in `skipped` and
+         *     the others are still reconciled. `npm run reconcile [-- --apply]` does the same from a shell.
+         */
+        post: operations["reconcile"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/metrics": {
         parameters: {
             query?: never;
@@ -646,6 +678,43 @@ export interface components {
             inviteUrl: string | null;
             joined: boolean;
         };
+        ReconcileRequest: {
+            /**
+             * @description Delete the orphans and mark the vanished rows; without it, only report.
+             * @default false
+             */
+            apply: boolean;
+        };
+        /**
+         * @description `railway` for projects; otherwise the tool whose provider holds the resource.
+         * @enum {string}
+         */
+        ReconcileProvider: "railway" | "openrouter" | "email" | "sms" | "crypto";
+        ReconcileReport: {
+            applied: boolean;
+            orphans: {
+                provider: components["schemas"]["ReconcileProvider"];
+                /** @description The provider's id (Railway project id, key hash, inbox id, number id, wallet id). */
+                resourceId: string;
+                /** @description Services' mark on it (project name or idempotency key). */
+                name: string;
+                /** @enum {string} */
+                outcome: "found" | "deleted" | "gone" | "failed";
+                /** @description Why the deletion failed (an error code); null otherwise. */
+                error: string | null;
+            }[];
+            vanished: {
+                instanceId: components["schemas"]["InstanceId"];
+                provider: components["schemas"]["ReconcileProvider"];
+                resourceId: string;
+                /** @enum {string} */
+                outcome: "found" | "marked";
+            }[];
+            skipped: {
+                provider: components["schemas"]["ReconcileProvider"];
+                reason: string;
+            }[];
+        };
         RotateTokenResult: {
             instanceId: components["schemas"]["InstanceId"];
             /** Format: date-time */
@@ -882,6 +951,63 @@ export interface operations {
                 };
             };
             503: components["responses"]["NotReady"];
+            "5XX": components["responses"]["ServerError"];
+        };
+    };
+    reconcile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "apply": false
+                 *     }
+                 */
+                "application/json": components["schemas"]["ReconcileRequest"];
+            };
+        };
+        responses: {
+            /** @description What was found, and with `apply`, what was done. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "applied": false,
+                     *       "orphans": [
+                     *         {
+                     *           "provider": "openrouter",
+                     *           "resourceId": "sk-or-v1-hash-3f9a",
+                     *           "name": "agent-gone:openrouter",
+                     *           "outcome": "found",
+                     *           "error": null
+                     *         }
+                     *       ],
+                     *       "vanished": [],
+                     *       "skipped": [
+                     *         {
+                     *           "provider": "sms",
+                     *           "reason": "the sms tool is not configured on this server"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ReconcileReport"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
             "5XX": components["responses"]["ServerError"];
         };
     };

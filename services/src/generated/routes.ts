@@ -29,6 +29,25 @@ export const routes = {
       },
     },
   },
+  reconcile: {
+    method: "POST",
+    url: "/admin/reconcile",
+    security: ["poolKey"],
+    bodyRequired: false,
+    schema: {
+      body: S.ReconcileRequest,
+      response: {
+        200: S.ReconcileReport,
+        400: S.Problem,
+        401: S.Problem,
+        403: S.Problem,
+        413: S.Problem,
+        415: S.Problem,
+        429: S.Problem,
+        "5xx": S.Problem,
+      },
+    },
+  },
   getMetrics: {
     method: "GET",
     url: "/metrics",

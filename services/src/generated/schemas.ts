@@ -424,6 +424,51 @@ export const ConfigureResult = Type.Object({
 })
 export type ConfigureResult = Static<typeof ConfigureResult>
 
+export const ReconcileRequest = Type.Object({
+  apply: Type.Optional(Type.Boolean({
+    default: false,
+    description: "Delete the orphans and mark the vanished rows; without it, only report.",
+  })),
+}, { additionalProperties: false })
+export type ReconcileRequest = Static<typeof ReconcileRequest>
+
+export const ReconcileProvider = Type.Unsafe<"railway" | "openrouter" | "email" | "sms" | "crypto">({
+  type: "string",
+  enum: ["railway", "openrouter", "email", "sms", "crypto"],
+  description: "`railway` for projects; otherwise the tool whose provider holds the resource.",
+})
+export type ReconcileProvider = Static<typeof ReconcileProvider>
+
+export const ReconcileReport = Type.Object({
+  applied: Type.Boolean(),
+  orphans: Type.Array(Type.Object({
+    provider: ReconcileProvider,
+    resourceId: Type.String({
+      description: "The provider's id (Railway project id, key hash, inbox id, number id, wallet id).",
+    }),
+    name: Type.String({ description: "Services' mark on it (project name or idempotency key)." }),
+    outcome: Type.Unsafe<"found" | "deleted" | "gone" | "failed">({
+      type: "string",
+      enum: ["found", "deleted", "gone", "failed"],
+    }),
+    error: Type.Unsafe<string | null>({
+      type: ["string", "null"],
+      description: "Why the deletion failed (an error code); null otherwise.",
+    }),
+  })),
+  vanished: Type.Array(Type.Object({
+    instanceId: InstanceId,
+    provider: ReconcileProvider,
+    resourceId: Type.String(),
+    outcome: Type.Unsafe<"found" | "marked">({ type: "string", enum: ["found", "marked"] }),
+  })),
+  skipped: Type.Array(Type.Object({
+    provider: ReconcileProvider,
+    reason: Type.String(),
+  })),
+})
+export type ReconcileReport = Static<typeof ReconcileReport>
+
 export const RotateTokenResult = Type.Object({
   instanceId: InstanceId,
   rotatedAt: Type.String({ format: "date-time" }),

@@ -3,7 +3,14 @@ import type { Dispatcher } from 'undici'
 import { createJsonClient, type JsonRequest } from '../infra/http/json-client.js'
 import { ProviderError } from '../infra/http/provider-error.js'
 import { type RetryOptions, withRetries } from '../infra/http/retry.js'
-import type { CreateInput, ProvisionedResource, ResourceRef, ToolPlugin } from './tool-plugin.js'
+import {
+  type CreateInput,
+  isIdempotencyKey,
+  type MarkedResource,
+  type ProvisionedResource,
+  type ResourceRef,
+  type ToolPlugin,
+} from './tool-plugin.js'
 import { toChecksumAddress } from './wallet.js'
 
 /** What a partner wallet's own API key may do (Bankr's key flags). */
@@ -34,6 +41,10 @@ interface BankrWallet {
 }
 
 const PROVIDER = 'bankr'
+/** The emulated list route takes 1 to 100 (Bankr documents no list route; see the plugin's note). */
+const LIST_PAGE_SIZE = 100
+/** A server that keeps handing out cursors must not keep the reconciler busy forever. */
+const MAX_PAGES = 10_000
 /** Resource ids of user-mode wallets: the user's own account, which services never deletes. */
 const USER_PREFIX = 'user:'
 /** Bankr limits idempotencyKey to 128 characters. */
@@ -88,6 +99,20 @@ export function createCryptoPlugin(options: CryptoPluginOptions): ToolPlugin {
     }
   }
 
+  async function deleteWallet(walletId: string): Promise<'destroyed' | 'gone'> {
+    try {
+      await retried(partner, {
+        operation: 'deleteWallet',
+        method: 'DELETE',
+        path: `/partner/wallets/${encodeURIComponent(walletId)}`,
+      })
+      return 'destroyed'
+    } catch (error) {
+      if (error instanceof ProviderError && error.code === 'PROVIDER_NOT_FOUND') return 'gone'
+      throw error
+    }
+  }
+
   return {
     toolId: 'crypto',
 
@@ -119,17 +144,39 @@ export function createCryptoPlugin(options: CryptoPluginOptions): ToolPlugin {
 
     async destroy(resource: ResourceRef): Promise<'destroyed' | 'gone'> {
       if (resource.resourceId.startsWith(USER_PREFIX)) return 'gone'
-      try {
-        await retried(partner, {
-          operation: 'deleteWallet',
-          method: 'DELETE',
-          path: `/partner/wallets/${encodeURIComponent(resource.resourceId)}`,
-        })
-        return 'destroyed'
-      } catch (error) {
-        if (error instanceof ProviderError && error.code === 'PROVIDER_NOT_FOUND') return 'gone'
-        throw error
+      return deleteWallet(resource.resourceId)
+    },
+
+    /**
+     * The partner's wallets whose idempotencyKey is one services makes (instance ids are at most 64
+     * characters, so services' keys are never hashed by `bankrIdempotencyKey`); all pages.
+     */
+    async inventory(): Promise<MarkedResource[]> {
+      const marked: MarkedResource[] = []
+      let cursor: string | undefined
+      for (let page = 0; page < MAX_PAGES; page++) {
+        const body = (await retried(partner, {
+          operation: 'listWallets',
+          method: 'GET',
+          path: '/partner/wallets',
+          query: { limit: LIST_PAGE_SIZE, cursor },
+        })) as { wallets?: unknown; nextCursor?: unknown } | undefined
+        if (!Array.isArray(body?.wallets)) throw badResponse('listWallets', 'wallets is not a list')
+        for (const item of body.wallets) {
+          const idempotencyKey = (item as { idempotencyKey?: unknown } | null)?.idempotencyKey
+          if (!isIdempotencyKey(idempotencyKey)) continue
+          const { apiKey: _secret, ...wallet } = readWallet(item, 'listWallets')
+          const { resourceId, config } = resourceOf(wallet)
+          marked.push({ resourceId, config, idempotencyKey })
+        }
+        if (typeof body.nextCursor !== 'string' || body.nextCursor === '') return marked
+        cursor = body.nextCursor
       }
+      throw badResponse('listWallets', `more than ${MAX_PAGES} pages of wallets`)
+    },
+
+    async deleteOrphan(resource: MarkedResource) {
+      return deleteWallet(resource.resourceId)
     },
 
     /**

@@ -3,7 +3,14 @@ import type { ToolConfig } from '../generated/schemas.js'
 import { createJsonClient, type JsonRequest } from '../infra/http/json-client.js'
 import { ProviderError } from '../infra/http/provider-error.js'
 import { type RetryOptions, withRetries } from '../infra/http/retry.js'
-import type { CreateInput, ProvisionedResource, ResourceRef, ToolPlugin } from './tool-plugin.js'
+import {
+  type CreateInput,
+  isIdempotencyKey,
+  type MarkedResource,
+  type ProvisionedResource,
+  type ResourceRef,
+  type ToolPlugin,
+} from './tool-plugin.js'
 
 export interface EmailPluginOptions {
   /** e.g. `https://api.agentmail.to/v0` */
@@ -55,6 +62,34 @@ export function createEmailPlugin(options: EmailPluginOptions): ToolPlugin {
     env: { AGENTMAIL_API_KEY: options.apiKey, AGENTMAIL_INBOX_ID: inbox.inbox_id },
   })
 
+  /** Reads inboxes page by page (following `next_page_token`) while `visit` returns true. */
+  async function eachInboxPage(visit: (inboxes: Inbox[]) => boolean): Promise<void> {
+    let pageToken: string | undefined
+    for (let page = 0; page < MAX_PAGES; page++) {
+      // No `limit`: the provider's default page size can never be refused, and listing is rare.
+      const body = await retried<unknown>({
+        operation: 'listInboxes',
+        method: 'GET',
+        path: '/inboxes',
+        query: { page_token: pageToken },
+      })
+      const { inboxes, next } = readList(body)
+      if (!visit(inboxes) || !next) return
+      pageToken = next
+    }
+    throw badResponse('listInboxes', `more than ${MAX_PAGES} pages of inboxes`)
+  }
+
+  async function deleteInbox(inboxId: string): Promise<'destroyed' | 'gone'> {
+    try {
+      await retried({ operation: 'deleteInbox', method: 'DELETE', path: inboxPath(inboxId) })
+      return 'destroyed'
+    } catch (error) {
+      if (error instanceof ProviderError && error.code === 'PROVIDER_NOT_FOUND') return 'gone'
+      throw error
+    }
+  }
+
   return {
     toolId: 'email',
 
@@ -86,33 +121,35 @@ export function createEmailPlugin(options: EmailPluginOptions): ToolPlugin {
      */
     async find(input): Promise<ProvisionedResource | undefined> {
       const clientId = clientIdFor(input.idempotencyKey)
-      let pageToken: string | undefined
-      for (let page = 0; page < MAX_PAGES; page++) {
-        // No `limit`: the provider's default page size can never be refused, and `find` is rare.
-        const body = await retried<unknown>({
-          operation: 'listInboxes',
-          method: 'GET',
-          path: '/inboxes',
-          query: { page_token: pageToken },
-        })
-        const { inboxes, next } = readList(body)
-        const match = inboxes.find((inbox) => inbox.client_id === clientId)
-        if (match) return resourceOf(match)
-        if (!next) return undefined
-        pageToken = next
-      }
-      throw badResponse('listInboxes', `more than ${MAX_PAGES} pages of inboxes`)
+      let match: Inbox | undefined
+      await eachInboxPage((inboxes) => {
+        match = inboxes.find((inbox) => inbox.client_id === clientId)
+        return match === undefined
+      })
+      return match && resourceOf(match)
+    },
+
+    /** Inboxes whose `client_id` decodes to an idempotency key services makes; all pages. */
+    async inventory(): Promise<MarkedResource[]> {
+      const marked: MarkedResource[] = []
+      await eachInboxPage((inboxes) => {
+        for (const inbox of inboxes) {
+          const idempotencyKey = idempotencyKeyOf(inbox.client_id)
+          if (idempotencyKey)
+            marked.push({ resourceId: inbox.inbox_id, config: configOf(inbox), idempotencyKey })
+        }
+        return true
+      })
+      return marked
+    },
+
+    async deleteOrphan(resource: MarkedResource) {
+      return deleteInbox(resource.resourceId)
     },
 
     async destroy(resource: ResourceRef): Promise<'destroyed' | 'gone'> {
       if (resource.resourceId.startsWith(USER_PREFIX)) return 'gone'
-      try {
-        await retried({ operation: 'deleteInbox', method: 'DELETE', path: inboxPath(resource.resourceId) })
-        return 'destroyed'
-      } catch (error) {
-        if (error instanceof ProviderError && error.code === 'PROVIDER_NOT_FOUND') return 'gone'
-        throw error
-      }
+      return deleteInbox(resource.resourceId)
     },
 
     /** `user` mode: the caller's own key and inbox, checked by reading the inbox with that key. */
@@ -162,6 +199,17 @@ export function createEmailPlugin(options: EmailPluginOptions): ToolPlugin {
  */
 export function clientIdFor(idempotencyKey: string): string {
   return encodeURIComponent(idempotencyKey)
+}
+
+/** The idempotency key a `client_id` was made from, when it was made by `clientIdFor`; else undefined. */
+export function idempotencyKeyOf(clientId: string | undefined): string | undefined {
+  if (clientId === undefined) return undefined
+  try {
+    const key = decodeURIComponent(clientId)
+    return isIdempotencyKey(key) && clientIdFor(key) === clientId ? key : undefined
+  } catch {
+    return undefined
+  }
 }
 
 /** The inbox id is an address: its `@` (and anything else) is URL-encoded in the path. */

@@ -4,7 +4,14 @@ import type { ToolConfig } from '../generated/schemas.js'
 import { createJsonClient, type JsonRequest } from '../infra/http/json-client.js'
 import { ProviderError } from '../infra/http/provider-error.js'
 import { type RetryOptions, withRetries } from '../infra/http/retry.js'
-import type { CreateInput, ProvisionedResource, ResourceRef, ToolPlugin } from './tool-plugin.js'
+import {
+  type CreateInput,
+  isIdempotencyKey,
+  type MarkedResource,
+  type ProvisionedResource,
+  type ResourceRef,
+  type ToolPlugin,
+} from './tool-plugin.js'
 
 export type LimitReset = 'daily' | 'weekly' | 'monthly' | null
 
@@ -58,8 +65,8 @@ export function createOpenRouterPlugin(options: OpenRouterPluginOptions): ToolPl
   const idempotent = async <T>(call: JsonRequest) =>
     (await withRetries(() => client.request<T>(call), retry)).body
 
-  /** Every key (disabled ones included) named `name`, newest first. Pages until an empty page. */
-  async function keysNamed(name: string): Promise<ApiKey[]> {
+  /** Every key (disabled ones included) that `keep` accepts, newest first. Pages until an empty page. */
+  async function keysWhere(keep: (key: ApiKey) => boolean): Promise<ApiKey[]> {
     const found: ApiKey[] = []
     let offset = 0
     for (let page = 0; page < MAX_PAGES; page++) {
@@ -73,11 +80,12 @@ export function createOpenRouterPlugin(options: OpenRouterPluginOptions): ToolPl
       // OpenRouter gives no total: the first empty page is the end. Advancing by what came back (100 today)
       // stays right if the page size ever changes.
       if (keys.length === 0) return found
-      found.push(...keys.filter((key) => key.name === name))
+      found.push(...keys.filter(keep))
       offset += keys.length
     }
     throw badResponse('listKeys', `more than ${MAX_PAGES} pages of keys`)
   }
+  const keysNamed = (name: string) => keysWhere((key) => key.name === name)
 
   async function deleteKey(hash: string): Promise<'destroyed' | 'gone'> {
     try {
@@ -125,6 +133,16 @@ export function createOpenRouterPlugin(options: OpenRouterPluginOptions): ToolPl
       if (!key) return undefined
       // The plaintext went to the attempt that crashed: without it in `env`, recovery releases and recreates.
       return { resourceId: key.hash, config: configOf(key), env: {} }
+    },
+
+    /** Keys whose name is an idempotency key services makes (services names every key it creates so). */
+    async inventory(): Promise<MarkedResource[]> {
+      const keys = await keysWhere((key) => isIdempotencyKey(key.name))
+      return keys.map((key) => ({ resourceId: key.hash, config: configOf(key), idempotencyKey: key.name }))
+    },
+
+    async deleteOrphan(resource: MarkedResource) {
+      return deleteKey(resource.resourceId)
     },
 
     async destroy(resource: ResourceRef): Promise<'destroyed' | 'gone'> {

@@ -3,7 +3,14 @@ import type { Dispatcher } from 'undici'
 import { createJsonClient, type JsonClient, type JsonRequest } from '../infra/http/json-client.js'
 import { ProviderError } from '../infra/http/provider-error.js'
 import { type RetryOptions, withRetries } from '../infra/http/retry.js'
-import type { CreateInput, ProvisionedResource, ResourceRef, ToolPlugin } from './tool-plugin.js'
+import {
+  type CreateInput,
+  isIdempotencyKey,
+  type MarkedResource,
+  type ProvisionedResource,
+  type ResourceRef,
+  type ToolPlugin,
+} from './tool-plugin.js'
 
 /** A number services owns at Telnyx, as the pool records it. */
 export interface PoolNumber {
@@ -73,6 +80,8 @@ interface TelnyxNumber {
   id: string
   phone_number: string
   messaging_profile_id: string | null
+  /** What the order that bought it carried: services puts the buyer's idempotency key there. */
+  customer_reference: string | null
 }
 interface TelnyxOrder {
   id: string
@@ -91,6 +100,8 @@ const E164 = /^\+[1-9][0-9]{6,14}$/
 const POOL_TRIES = 5
 /** How many times a settled order's number is looked up before it counts as gone. */
 const LOOKUP_TRIES = 3
+/** A server that keeps reporting more pages must not keep the reconciler busy forever (2.5M numbers). */
+const MAX_NUMBER_PAGES = 10_000
 
 /**
  * The `sms` tool: one Telnyx phone number per instance, with the pool's messaging profile.
@@ -301,6 +312,19 @@ export function createSmsPlugin(options: SmsPluginOptions): SmsPlugin {
      * Adopts without buying: the pool's record of a claim under this key, else a number order whose
      * `customer_reference` is the key (Telnyx's `filter[customer_reference]` on `GET /number_orders`).
      */
+    /**
+     * Numbers bought by services (their `customer_reference` is a buyer's idempotency key). A number in
+     * the pool keeps its first buyer's reference: the reconciler also checks the pool before calling one
+     * an orphan.
+     */
+    inventory() {
+      return markedNumbers(telnyx)
+    },
+
+    deleteOrphan(resource: MarkedResource) {
+      return deleteNumber(telnyx, resource.resourceId)
+    },
+
     async find(input): Promise<ProvisionedResource | undefined> {
       const number = await adopt(input.idempotencyKey)
       return number && resourceOf(number, input.idempotencyKey)
@@ -396,17 +420,11 @@ export async function releaseExpiredNumbers(
 
   const deleteAtTelnyx = async (entry: PoolEntry, claimant: string, idleSince: Date) => {
     try {
-      await telnyx.call({
-        operation: 'deletePhoneNumber',
-        method: 'DELETE',
-        path: `/phone_numbers/${encodeURIComponent(entry.telnyxNumberId)}`,
-      })
+      await deleteNumber(telnyx, entry.telnyxNumberId)
     } catch (error) {
-      if (!isNotFound(error)) {
-        await pool.release(entry.phoneNumber, claimant, idleSince)
-        report.failed.push({ phoneNumber: entry.phoneNumber, code: codeOf(error) })
-        return
-      }
+      await pool.release(entry.phoneNumber, claimant, idleSince)
+      report.failed.push({ phoneNumber: entry.phoneNumber, code: codeOf(error) })
+      return
     }
     await pool.remove(entry.phoneNumber, claimant)
     report.deleted.push(entry.phoneNumber)
@@ -501,6 +519,47 @@ async function lookupNumber(telnyx: TelnyxCalls, phoneNumber: string): Promise<T
     .find((number) => number.phone_number === phoneNumber)
 }
 
+/** Deletes a number at Telnyx (it stops costing its monthly fee); one Telnyx no longer has is 'gone'. */
+async function deleteNumber(telnyx: TelnyxCalls, numberId: string): Promise<'destroyed' | 'gone'> {
+  try {
+    await telnyx.call({
+      operation: 'deletePhoneNumber',
+      method: 'DELETE',
+      path: `/phone_numbers/${encodeURIComponent(numberId)}`,
+    })
+    return 'destroyed'
+  } catch (error) {
+    if (isNotFound(error)) return 'gone'
+    throw error
+  }
+}
+
+/** The account's numbers whose `customer_reference` is an idempotency key services makes; all pages. */
+async function markedNumbers(telnyx: TelnyxCalls): Promise<MarkedResource[]> {
+  const marked: MarkedResource[] = []
+  for (let page = 1; page <= MAX_NUMBER_PAGES; page++) {
+    const body = (await telnyx.call({
+      operation: 'listPhoneNumbers',
+      method: 'GET',
+      path: '/phone_numbers',
+      query: { 'page[size]': 250, 'page[number]': page },
+    })) as { data?: unknown[]; meta?: { total_pages?: unknown } } | undefined
+    if (!Array.isArray(body?.data)) throw badResponse('listPhoneNumbers', 'data is not a list')
+    for (const item of body.data) {
+      const number = readNumber({ data: item }, 'listPhoneNumbers')
+      if (!isIdempotencyKey(number.customer_reference)) continue
+      marked.push({
+        resourceId: number.id,
+        config: { phoneNumber: number.phone_number, messagingProfileId: number.messaging_profile_id ?? '' },
+        idempotencyKey: number.customer_reference,
+      })
+    }
+    const totalPages = body.meta?.total_pages
+    if (body.data.length === 0 || typeof totalPages !== 'number' || page >= totalPages) return marked
+  }
+  throw badResponse('listPhoneNumbers', `more than ${MAX_NUMBER_PAGES} pages of numbers`)
+}
+
 function readOrder(body: unknown, operation: string): TelnyxOrder {
   const data = (body as { data?: Record<string, unknown> } | undefined)?.data
   const numbers = data?.phone_numbers as Array<{ phone_number?: unknown }> | undefined
@@ -531,6 +590,7 @@ function readNumber(body: unknown, operation: string): TelnyxNumber {
     id: data.id,
     phone_number: data.phone_number,
     messaging_profile_id: typeof profile === 'string' && profile !== '' ? profile : null,
+    customer_reference: typeof data.customer_reference === 'string' ? data.customer_reference : null,
   }
 }
 

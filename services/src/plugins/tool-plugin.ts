@@ -27,6 +27,15 @@ export interface ResourceRef {
 }
 
 /**
+ * A resource at the provider that carries services' mark: `marker` is what the provider keeps of the
+ * idempotency key (OpenRouter key name, AgentMail client_id, Bankr idempotencyKey, Telnyx
+ * customer_reference), decoded back to the key `<instanceId>:<toolId>`.
+ */
+export interface MarkedResource extends ResourceRef {
+  idempotencyKey: string
+}
+
+/**
  * One tool, one provider. Plugins only talk to their provider: they never touch the database or
  * Railway, and every failure is a coded ProviderError.
  */
@@ -50,4 +59,22 @@ export interface ToolPlugin {
    * resource they describe; nothing is created at the provider.
    */
   useUserConfig?(instanceId: string, userConfig: Record<string, unknown>): Promise<ProvisionedResource>
+  /**
+   * The reconciler's view: every resource of services' provider account that carries a mark following the
+   * idempotency-key convention (`isIdempotencyKey`), all pages read. Unmarked resources are never listed,
+   * so the reconciler can never touch them. Absent for tools with nothing at a provider (wallet).
+   */
+  inventory?(): Promise<MarkedResource[]>
+  /** Deletes an orphan at the provider outright (no pooling); a resource already gone is 'gone'. */
+  deleteOrphan?(resource: MarkedResource): Promise<'destroyed' | 'gone'>
+}
+
+const TOOL_SUFFIX = /:(openrouter|wallet|email|sms|crypto)$/
+const INSTANCE_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/
+
+/** Whether a provider-side mark is an idempotency key services makes: `<instanceId>:<toolId>`. */
+export function isIdempotencyKey(value: unknown): value is string {
+  return (
+    typeof value === 'string' && TOOL_SUFFIX.test(value) && INSTANCE_ID.test(value.replace(TOOL_SUFFIX, ''))
+  )
 }
