@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm'
+import { and, eq, sql } from 'drizzle-orm'
 import { generateToken, hashToken } from '../auth/tokens.js'
 import { instanceInfra } from '../db/schema.js'
 import type { RotateTokenResult } from '../generated/schemas.js'
@@ -15,7 +15,10 @@ export interface RotateTokenDeps extends LivePushDeps {
  * `POST /instances/{instanceId}/rotate-token`. The new hash and the sealed new token (queued for the live
  * push) are committed together: the old token stops working at once, and the new one cannot be lost,
  * since only its hash is kept otherwise and the push is retried from the queue until the runtime has it.
- * Railway gets it next, for every later deploy. The token itself is never returned.
+ * Railway gets it inside the same transaction, under a per-instance advisory lock: rotations of one
+ * instance (on any replica) run one at a time, so Railway always ends with the token whose hash is
+ * stored, and a refused Railway write rolls the rotation back (the old token stays valid). The token
+ * itself is never returned.
  */
 export async function rotateInstanceToken(
   deps: RotateTokenDeps,
@@ -28,19 +31,21 @@ export async function rotateInstanceToken(
   const rotatedAt = new Date().toISOString()
 
   const rotated = await deps.db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`rotate-token:${instanceId}`}))`)
     const updated = await tx
       .update(instanceInfra)
       .set({ tokenHash: hashToken(token) })
       .where(and(eq(instanceInfra.instanceId, instanceId), eq(instanceInfra.lifecycle, 'ready')))
       .returning({ instanceId: instanceInfra.instanceId })
-    if (updated.length > 0) await queueLivePush({ ...deps, db: tx }, instanceId, env)
-    return updated.length > 0
+    if (updated.length === 0) return false
+    await queueLivePush({ ...deps, db: tx }, instanceId, env)
+    await deps.railway.upsertVariables(target, env, { skipDeploys: true })
+    return true
   })
   if (!rotated) {
     throw new ProblemError(409, 'CONFLICT', `instance ${instanceId} stopped being ready during the rotation`)
   }
 
-  await deps.railway.upsertVariables(target, env, { skipDeploys: true })
   const livePush = await deliverLivePush(deps, instanceId)
   return { instanceId, rotatedAt, livePush }
 }

@@ -1,6 +1,7 @@
 import { createConfigurer } from '../lifecycle/configure-instance.js'
 import { destroyTool } from '../lifecycle/destroy-tool.js'
 import { createProvisioner } from '../lifecycle/provision-tool.js'
+import { singleFlight } from '../lifecycle/single-flight.js'
 import { type RouteDeps, requireRailway } from './deps.js'
 import type { Handlers } from './handler-types.js'
 
@@ -18,6 +19,8 @@ export function toolHandlers(
   })
   let provision: ReturnType<typeof createProvisioner> | undefined
   let configure: ReturnType<typeof createConfigurer> | undefined
+  // Concurrent destroys of one resource share one release (and one Railway variable write).
+  const releasing = singleFlight<Awaited<ReturnType<typeof destroyTool>>>()
 
   return {
     async provisionTool(request, reply) {
@@ -32,7 +35,10 @@ export function toolHandlers(
     },
 
     async destroyTool(request, reply) {
-      const { result, done } = await destroyTool(toolDeps(), request.params)
+      const { instanceId, toolId, resourceId } = request.params
+      const { result, done } = await releasing(JSON.stringify([instanceId, toolId, resourceId]), () =>
+        destroyTool(toolDeps(), request.params),
+      )
       return reply.code(done ? 200 : 202).send(result)
     },
 
