@@ -329,3 +329,63 @@ t.test(
     t.match(row, { lifecycle: 'destroyed', legacy: true, railwayProjectId: shared.projectId })
   },
 )
+
+t.test('/status/batch reports an adopted instance like any other: deploy status and health', async (t) => {
+  const system = await startSystem(t, { env: legacyEnv, emulators: fastDeploys })
+  const shared = await sharedProject(system.railway, 2)
+  for (const [i, service] of shared.services.entries()) {
+    const adopted = await adopt(t, system, adoptBody(shared, service, `legacy-${i + 1}`))
+    t.equal(adopted.statusCode, 201, adopted.body)
+    // The contract wants https; the emulator's runtimes speak plain HTTP on 127.0.0.1, so the ping goes
+    // there without TLS (what is tested is the batch, not the handshake).
+    await system.database.db
+      .update(instanceInfra)
+      .set({ url: `http://${service.domain}` })
+      .where(eq(instanceInfra.instanceId, `legacy-${i + 1}`))
+  }
+  await ownProjectInstance(system, 'created-1')
+  const ids = ['legacy-1', 'legacy-2', 'created-1']
+  const batch = async () => {
+    const response = await request(t, system.app, {
+      method: 'POST',
+      url: '/status/batch',
+      headers: poolAuth(),
+      payload: { instanceIds: ids },
+    })
+    t.equal(response.statusCode, 200, response.body)
+    return response.json() as { instances: { instanceId: string; status: string }[]; notFound: string[] }
+  }
+
+  let answer = await batch()
+  for (let i = 0; i < 100 && !answer.instances.every((s) => s.status === 'healthy'); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    answer = await batch()
+  }
+  const healthy = {
+    status: 'healthy',
+    lifecycle: 'ready',
+    deployStatus: 'SUCCESS',
+    health: { ready: true, latencyMs: Number },
+    error: null,
+  }
+  t.match(answer, {
+    instances: [
+      { instanceId: 'legacy-1', image: LEGACY_IMAGE, ...healthy },
+      { instanceId: 'legacy-2', image: LEGACY_IMAGE, ...healthy },
+      { instanceId: 'created-1', ...healthy },
+    ],
+    notFound: [],
+  })
+
+  const [, dying] = shared.services
+  if (!dying) throw new Error('the shared project has 2 services')
+  system.emulators.railway.killRuntime(dying.serviceId)
+  const before = railwayRequests(system)
+  const after = await batch()
+  t.ok(railwayRequests(system) - before <= 1, 'at most one Railway request for the three')
+  t.match(after.instances, [
+    { instanceId: 'legacy-1', status: 'healthy' },
+    { instanceId: 'legacy-2', status: 'unreachable', health: { ready: false, latencyMs: null } },
+    { instanceId: 'created-1', status: 'healthy' },
+  ])
+})
