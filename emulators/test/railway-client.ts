@@ -96,6 +96,14 @@ export const DOCS = {
     serviceDelete(id: $id, environmentId: $environmentId)
   }`,
   volumeDelete: `mutation volumeDelete($volumeId: String!) { volumeDelete(volumeId: $volumeId) }`,
+  volumeInstances: `query volumeInstances($id: String!, $projectId: String, $first: Int, $after: String) {
+    environment(id: $id, projectId: $projectId) {
+      volumeInstances(first: $first, after: $after) {
+        edges { node { id volumeId serviceId environmentId mountPath isPendingDeletion deletedAt state volume { id name } } }
+        pageInfo { hasNextPage endCursor }
+      }
+    }
+  }`,
 } as const
 
 export const IMAGE = 'ghcr.io/xmtplabs/convos-runtime:sha-abc1234'

@@ -193,3 +193,75 @@ t.test('serviceDelete removes one service and leaves the project’s other servi
   const missing = await gql(railway, DOCS.volumeDelete, { volumeId: first.volumeId })
   t.match(missing.body.errors, [{ message: 'Volume not found', extensions: { code: 'BAD_USER_INPUT' } }])
 })
+
+t.test('environment.volumeInstances: each volume with the service it is mounted in', async (t) => {
+  const railway = await startRailway(t)
+  const first = await createInstance(railway, 'convos-agent-volumes')
+  const { serviceCreate: second } = await gqlData(railway, DOCS.serviceCreate, {
+    input: { projectId: first.projectId, environmentId: first.environmentId, name: 'second' },
+  })
+  const { volumeCreate } = await gqlData(
+    railway,
+    `mutation v($input: VolumeCreateInput!) { volumeCreate(input: $input) { id } }`,
+    { input: { projectId: first.projectId, serviceId: second.id, mountPath: '/data' } },
+  )
+  const instances = async (args: object = {}) =>
+    (await gqlData(railway, DOCS.volumeInstances, { id: first.environmentId, ...args })).environment
+      .volumeInstances
+
+  const all = await instances({ projectId: first.projectId })
+  t.match(all.edges, [
+    {
+      node: {
+        volumeId: first.volumeId,
+        serviceId: first.serviceId,
+        environmentId: first.environmentId,
+        mountPath: '/data',
+        isPendingDeletion: false,
+        deletedAt: null,
+        state: 'READY',
+        volume: { id: first.volumeId },
+      },
+    },
+    { node: { volumeId: volumeCreate.id, serviceId: second.id } },
+  ])
+  const ids = all.edges.map((e: { node: { id: string } }) => e.node.id)
+  t.same(
+    (await instances()).edges.map((e: { node: { id: string } }) => e.node.id),
+    ids,
+    'a stable id',
+  )
+  const page = await instances({ first: 1 })
+  t.equal(page.edges.length, 1)
+  t.equal(page.pageInfo.hasNextPage, true)
+  const next = await instances({ first: 1, after: page.pageInfo.endCursor })
+  t.same(
+    next.edges.map((e: { node: { volumeId: string } }) => e.node.volumeId),
+    [volumeCreate.id],
+    'paged',
+  )
+  const otherProject = await createInstance(railway, 'convos-agent-other')
+  const foreign = await gql(railway, DOCS.volumeInstances, {
+    id: first.environmentId,
+    projectId: otherProject.projectId,
+  })
+  t.match(foreign.body.errors, [{ message: 'Environment not found' }], 'not through another project')
+})
+
+t.test(
+  'serviceDeleteVolumes: delete (default) removes the volume; detach leaves it unattached',
+  async (t) => {
+    for (const mode of ['delete', 'detach'] as const) {
+      const railway = await startRailway(t, { serviceDeleteVolumes: mode })
+      const instance = await createInstance(railway, `convos-agent-${mode}`)
+      await gqlData(railway, DOCS.serviceDelete, { id: instance.serviceId })
+      const volumes = (railway.ledger.snapshot().live.volume ?? []) as {
+        id: string
+        serviceId: string | null
+      }[]
+      if (mode === 'delete') t.same(volumes, [], 'delete: the volume went with its service')
+      else
+        t.match(volumes, [{ id: instance.volumeId, serviceId: null }], 'detach: the volume stays, unattached')
+    }
+  },
+)

@@ -9,10 +9,11 @@ import { RateLimiter } from './rate-limit.js'
 import { GRAPHQL_PATH, operationOf } from './request.js'
 import { resolvers } from './resolvers/index.js'
 import { createRailwaySchema } from './schema.js'
-import { RailwayState } from './state.js'
+import { RailwayState, type ServiceDeleteVolumes } from './state.js'
 import type { RailwayKind } from './store.js'
 
 export type { DeployOutcome } from './deployer.js'
+export type { ServiceDeleteVolumes } from './state.js'
 export type { RailwayKind } from './store.js'
 
 export interface RailwayEmulatorOptions {
@@ -30,6 +31,8 @@ export interface RailwayEmulatorOptions {
   deploy?: { stepMs?: number; outcome?: DeployOutcome }
   /** A runtime answers `ready:false` this long after it (re)starts (default 500 ms). */
   runtime?: { warmupMs?: number }
+  /** What `serviceDelete` does to the service's volumes (default `delete`; see state.ts). */
+  serviceDeleteVolumes?: ServiceDeleteVolumes
   faults?: FaultRule[]
   seed?: number
 }
@@ -78,6 +81,7 @@ export async function startRailwayEmulator(
     stepMs: options.deploy?.stepMs ?? 200,
     outcome: options.deploy?.outcome ?? 'SUCCESS',
     warmupMs: options.runtime?.warmupMs ?? 500,
+    serviceDeleteVolumes: options.serviceDeleteVolumes ?? 'delete',
   })
   const { app, faults } = createEmulatorServer(
     {

@@ -8,6 +8,8 @@ import {
   type RailwayKind,
   RailwayStore,
   type ServiceRecord,
+  touch,
+  type VolumeRecord,
 } from './store.js'
 
 export interface RailwayStateOptions {
@@ -16,7 +18,16 @@ export interface RailwayStateOptions {
   stepMs: number
   outcome: DeployOutcome
   warmupMs: number
+  serviceDeleteVolumes: ServiceDeleteVolumes
 }
+
+/**
+ * What `serviceDelete` does to the service's volumes. Railway documents that `projectDelete` removes a
+ * project's volumes but says nothing for `serviceDelete` ([I]): `delete` removes them with the service,
+ * `detach` leaves them in the project unattached (serviceId null), so a test can prove that a caller
+ * deletes them itself rather than counting on it.
+ */
+export type ServiceDeleteVolumes = 'delete' | 'detach'
 
 /**
  * Everything the resolvers act on (it is the GraphQL context): the store, deployments, runtimes and the
@@ -28,8 +39,10 @@ export class RailwayState {
   readonly runtimes: RuntimeRegistry
   readonly creations = new CreationTracker()
   readonly workspace: { id: string; name: string; createdAt: string; updatedAt: string }
+  readonly #serviceDeleteVolumes: ServiceDeleteVolumes
 
   constructor(options: RailwayStateOptions) {
+    this.#serviceDeleteVolumes = options.serviceDeleteVolumes
     this.store = new RailwayStore(options.ledger)
     this.runtimes = new RuntimeRegistry(options.warmupMs)
     this.deployer = new Deployer(this.store, options.stepMs, options.outcome, {
@@ -83,7 +96,7 @@ export class RailwayState {
 
   /**
    * Deletes a service in one environment, or everywhere. When its last instance goes, the service goes
-   * with its volumes (their data belonged to it), domains, deployments and runtime.
+   * with its domains, deployments and runtime; its volumes go too, or are detached (`serviceDeleteVolumes`).
    */
   async deleteService(service: ServiceRecord, environmentId?: string): Promise<void> {
     const environments = environmentId === undefined ? Object.keys(service.instances) : [environmentId]
@@ -105,13 +118,13 @@ export class RailwayState {
         'volume',
         (v) => v.serviceId === service.id && v.environmentId === envId,
       )) {
-        this.store.delete('volume', volume.id)
+        this.#releaseVolume(volume)
       }
       delete service.instances[envId]
     }
     if (Object.keys(service.instances).length > 0) return
     for (const volume of this.store.list('volume', (v) => v.serviceId === service.id)) {
-      this.store.delete('volume', volume.id)
+      this.#releaseVolume(volume)
     }
     this.store.delete('service', service.id)
     await this.runtimes.remove(service.id)
@@ -128,6 +141,15 @@ export class RailwayState {
   async close(): Promise<void> {
     this.deployer.close()
     await this.runtimes.closeAll()
+  }
+
+  #releaseVolume(volume: VolumeRecord) {
+    if (this.#serviceDeleteVolumes === 'delete') {
+      this.store.delete('volume', volume.id)
+      return
+    }
+    volume.serviceId = null
+    touch(volume)
   }
 
   #startRuntime(deployment: DeploymentRecord) {

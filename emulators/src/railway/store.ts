@@ -68,8 +68,11 @@ export interface ServiceRecord extends Base {
 export interface VolumeRecord extends Base {
   projectId: string
   name: string
+  /** The service it is mounted in; null once detached (see `serviceDeleteVolumes`). */
   serviceId: string | null
+  /** The one environment it is deployed to (null: none), as its volume instance `instanceId`. */
   environmentId: string | null
+  instanceId: string
   mountPath: string
 }
 

@@ -609,6 +609,8 @@ export interface components {
             /** Format: uri */
             url: string | null;
             image: string;
+            /** @description Why the instance is `failed` (the cause its creation recorded, as in the instance view); null when there is none. Optional, added after 0.1.0. */
+            error?: components["schemas"]["ErrorInfo"] | null;
         };
         StatusBatch: {
             instances: components["schemas"]["InstanceStatus"][];

@@ -321,6 +321,10 @@ export const InstanceStatus = Type.Object({
   health: Type.Unsafe<InstanceHealth | null>({ oneOf: [InstanceHealth, Type.Null()] }),
   url: Type.Unsafe<string | null>({ type: ["string", "null"], format: "uri" }),
   image: Type.String(),
+  error: Type.Optional(Type.Unsafe<ErrorInfo | null>({
+    description: "Why the instance is `failed` (the cause its creation recorded, as in the instance view); null when there is none. Optional, added after 0.1.0.",
+    oneOf: [ErrorInfo, Type.Null()],
+  })),
 })
 export type InstanceStatus = Static<typeof InstanceStatus>
 

@@ -80,14 +80,7 @@ export async function runCleanup(deps: LifecycleDeps, instanceId: string): Promi
 async function releaseRailway(deps: LifecycleDeps, infra: InstanceInfra) {
   const { railway } = deps
   if (infra.legacy) {
-    // The shared project holds other instances: delete only this one's service (and its volume).
-    if (infra.railwayServiceId && infra.railwayEnvironmentId) {
-      await railway.deleteService({
-        serviceId: infra.railwayServiceId,
-        environmentId: infra.railwayEnvironmentId,
-      })
-    }
-    if (infra.railwayVolumeId) await railway.deleteVolume(infra.railwayVolumeId)
+    await releaseLegacyService(railway, infra)
     return undefined
   }
   const name = projectNameFor(infra.instanceId)
@@ -111,6 +104,26 @@ async function releaseRailway(deps: LifecycleDeps, infra: InstanceInfra) {
     }
   }
   return undefined
+}
+
+/**
+ * The shared project holds other instances: only this one's volumes and service go, never the project.
+ * Adopt records no volume, and Railway does not promise that `serviceDelete` removes a service's volumes
+ * (it may leave them detached, and then nothing ties them to this instance any more). So the volumes
+ * mounted in this service are looked up and deleted first, the service after: a retry after a crash at
+ * any point looks them up again and finds exactly those not yet deleted.
+ */
+async function releaseLegacyService(railway: LifecycleDeps['railway'], infra: InstanceInfra) {
+  const {
+    railwayProjectId: projectId,
+    railwayEnvironmentId: environmentId,
+    railwayServiceId: serviceId,
+  } = infra
+  if (!serviceId || !environmentId) return
+  const volumeIds = new Set(projectId ? await railway.volumesOf({ projectId, environmentId, serviceId }) : [])
+  if (infra.railwayVolumeId) volumeIds.add(infra.railwayVolumeId)
+  for (const volumeId of volumeIds) await railway.deleteVolume(volumeId)
+  await railway.deleteService({ serviceId, environmentId })
 }
 
 /** Everything is released: a destroyed instance is final; an undone creation stays `failed`, compensated. */

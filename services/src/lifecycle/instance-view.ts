@@ -151,6 +151,7 @@ export function stepView(step: InstanceStep): Instance['steps'][number] {
   }
 }
 
-function errorInfo(code: string | null, message: string | null): Instance['error'] {
+/** A recorded error as the contract shows it: null when there is none, the code standing in for a lost message. */
+export function errorInfo(code: string | null, message: string | null): Instance['error'] {
   return code === null ? null : { code, message: message ?? code }
 }

@@ -4,6 +4,7 @@ import type { RailwayClient } from '../infra/railway/index.js'
 import type { SecretBox } from '../secrets/secret-box.js'
 import type { HealthChecker, HealthResult } from './health-checker.js'
 import { runtimeCredentialOf } from './instance-env.js'
+import { errorInfo } from './instance-view.js'
 import { DeployStatusCache, type DeployStatusCacheOptions } from './status-cache.js'
 import { readStatusRows, type StatusRow, saveDeployStatuses } from './status-store.js'
 import { asDeployStatus, summaryStatus } from './status-summary.js'
@@ -173,5 +174,6 @@ function statusOf(row: StatusRow, observed: Observed, health: HealthResult | und
       : null,
     url: row.url,
     image: row.image,
+    error: errorInfo(row.errorCode, row.errorMessage),
   }
 }

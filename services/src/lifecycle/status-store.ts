@@ -13,6 +13,9 @@ export interface StatusRow {
   deployStatus: string | null
   /** Sealed POOL_API_KEY of the runtime: its health route asks for it too. */
   runtimeCredential: string | null
+  /** The cause a failed creation recorded (shown as `error`). */
+  errorCode: string | null
+  errorMessage: string | null
   updatedAt: Date
 }
 
@@ -28,6 +31,8 @@ export function readStatusRows(db: Database, instanceIds: readonly string[]): Pr
       railwayEnvironmentId: instanceInfra.railwayEnvironmentId,
       deployStatus: instanceInfra.deployStatus,
       runtimeCredential: instanceInfra.runtimeCredential,
+      errorCode: instanceInfra.errorCode,
+      errorMessage: instanceInfra.errorMessage,
       updatedAt: instanceInfra.updatedAt,
     })
     .from(instanceInfra)

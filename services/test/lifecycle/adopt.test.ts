@@ -223,3 +223,169 @@ t.test("the legacy runtime's key is stored sealed and never shown", async (t) =>
   const { createSecretBox } = await import('../../src/secrets/secret-box.js')
   t.equal(runtimeCredentialOf(createSecretBox(system.config.encryptionKeys), row as never), runtimeApiKey)
 })
+
+interface Owned {
+  id: string
+  projectId: string
+  serviceId?: string | null
+  environmentId?: string | null
+}
+
+/** The Railway emulator's live resources of one kind that belong to `projectId`. */
+const liveIn = (system: System, kind: 'environment' | 'service' | 'volume' | 'domain', projectId: string) =>
+  system.emulators.railway.ledger.all<Owned>(kind).filter((r) => r.projectId === projectId)
+
+const destroy = (t: Tap, system: System, instanceId: string) =>
+  request(t, system.app, { method: 'DELETE', url: `/destroy/${instanceId}`, headers: poolAuth() })
+
+t.test(
+  'destroying a legacy instance deletes its service and its volume, never the shared project or its other services',
+  async (t) => {
+    // Railway does not promise that serviceDelete removes a service's volumes: here it leaves them
+    // detached, so the volume is gone only if services deletes it itself.
+    const system = await startSystem(t, {
+      env: legacyEnv,
+      emulators: { railway: { ...fastDeploys.railway, serviceDeleteVolumes: 'detach' } },
+    })
+    const shared = await sharedProject(system.railway)
+    const [target, ...others] = shared.services
+    if (!target || others.length !== 2) throw new Error('the shared project has 3 services')
+    for (const [i, service] of shared.services.entries()) {
+      const adopted = await adopt(t, system, adoptBody(shared, service, `legacy-${i + 1}`))
+      t.equal(adopted.statusCode, 201, adopted.body)
+    }
+    await ownProjectInstance(system, 'created-1')
+    const othersBefore = (await system.database.db.select().from(instanceInfra)).filter(
+      (row) => row.instanceId !== 'legacy-1',
+    )
+    const otherDomains = liveIn(system, 'domain', shared.projectId).filter(
+      (d) => d.serviceId !== target.serviceId,
+    )
+
+    // The first attempt stops between the volume and the service (Railway keeps failing serviceDelete);
+    // the retry looks the volumes up again and finishes.
+    system.emulators.railway.faults.add({ operation: 'serviceDelete', errorRate: 1, errorStatus: 503 })
+    const pending = await destroy(t, system, 'legacy-1')
+    t.equal(pending.statusCode, 202, pending.body)
+    t.match(pending.json(), {
+      lifecycle: 'destroying',
+      remaining: [{ toolId: 'railway', resourceId: target.serviceId }],
+    })
+    t.notOk(
+      system.emulators.railway.ledger.get('volume', target.volumeId),
+      'its volume is deleted before its service',
+    )
+    t.ok(system.emulators.railway.ledger.get('service', target.serviceId), 'the service is still there')
+    system.emulators.railway.faults.clear()
+
+    const destroyed = await destroy(t, system, 'legacy-1')
+    t.equal(destroyed.statusCode, 200, destroyed.body)
+    t.same(destroyed.json(), { instanceId: 'legacy-1', lifecycle: 'destroyed', remaining: [] })
+
+    const { ledger } = system.emulators.railway
+    t.ok(ledger.get('project', shared.projectId), 'the shared project still exists')
+    t.same(
+      liveIn(system, 'environment', shared.projectId).map((e) => e.id),
+      [shared.environmentId],
+      'with its environment',
+    )
+    t.same(
+      liveIn(system, 'service', shared.projectId)
+        .map((s) => s.id)
+        .sort(),
+      others.map((s) => s.serviceId).sort(),
+      'and exactly its other two services',
+    )
+    t.same(
+      liveIn(system, 'volume', shared.projectId)
+        .map((v) => [v.id, v.serviceId])
+        .sort(),
+      others.map((s) => [s.volumeId, s.serviceId]).sort(),
+      'their volumes, still mounted in them, and no other volume (none left detached)',
+    )
+    t.same(
+      liveIn(system, 'domain', shared.projectId).map((d) => d.id),
+      otherDomains.map((d) => d.id),
+      'their domains',
+    )
+    for (const other of others) {
+      t.equal(
+        (
+          await system.railway.statusOf([{ serviceId: other.serviceId, environmentId: shared.environmentId }])
+        )[0]?.exists,
+        true,
+        `service ${other.serviceId} is still deployed`,
+      )
+    }
+
+    const othersAfter = (await system.database.db.select().from(instanceInfra)).filter(
+      (row) => row.instanceId !== 'legacy-1',
+    )
+    t.same(othersAfter, othersBefore, 'the other instances’ rows are untouched')
+    const [row] = await system.database.db
+      .select()
+      .from(instanceInfra)
+      .where(eq(instanceInfra.instanceId, 'legacy-1'))
+    t.match(row, { lifecycle: 'destroyed', legacy: true, railwayProjectId: shared.projectId })
+  },
+)
+
+t.test('/status/batch reports an adopted instance like any other: deploy status and health', async (t) => {
+  const system = await startSystem(t, { env: legacyEnv, emulators: fastDeploys })
+  const shared = await sharedProject(system.railway, 2)
+  for (const [i, service] of shared.services.entries()) {
+    const adopted = await adopt(t, system, adoptBody(shared, service, `legacy-${i + 1}`))
+    t.equal(adopted.statusCode, 201, adopted.body)
+    // The contract wants https; the emulator's runtimes speak plain HTTP on 127.0.0.1, so the ping goes
+    // there without TLS (what is tested is the batch, not the handshake).
+    await system.database.db
+      .update(instanceInfra)
+      .set({ url: `http://${service.domain}` })
+      .where(eq(instanceInfra.instanceId, `legacy-${i + 1}`))
+  }
+  await ownProjectInstance(system, 'created-1')
+  const ids = ['legacy-1', 'legacy-2', 'created-1']
+  const batch = async () => {
+    const response = await request(t, system.app, {
+      method: 'POST',
+      url: '/status/batch',
+      headers: poolAuth(),
+      payload: { instanceIds: ids },
+    })
+    t.equal(response.statusCode, 200, response.body)
+    return response.json() as { instances: { instanceId: string; status: string }[]; notFound: string[] }
+  }
+
+  let answer = await batch()
+  for (let i = 0; i < 100 && !answer.instances.every((s) => s.status === 'healthy'); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    answer = await batch()
+  }
+  const healthy = {
+    status: 'healthy',
+    lifecycle: 'ready',
+    deployStatus: 'SUCCESS',
+    health: { ready: true, latencyMs: Number },
+    error: null,
+  }
+  t.match(answer, {
+    instances: [
+      { instanceId: 'legacy-1', image: LEGACY_IMAGE, ...healthy },
+      { instanceId: 'legacy-2', image: LEGACY_IMAGE, ...healthy },
+      { instanceId: 'created-1', ...healthy },
+    ],
+    notFound: [],
+  })
+
+  const [, dying] = shared.services
+  if (!dying) throw new Error('the shared project has 2 services')
+  system.emulators.railway.killRuntime(dying.serviceId)
+  const before = railwayRequests(system)
+  const after = await batch()
+  t.ok(railwayRequests(system) - before <= 1, 'at most one Railway request for the three')
+  t.match(after.instances, [
+    { instanceId: 'legacy-1', status: 'healthy' },
+    { instanceId: 'legacy-2', status: 'unreachable', health: { ready: false, latencyMs: null } },
+    { instanceId: 'created-1', status: 'healthy' },
+  ])
+})

@@ -229,6 +229,23 @@ t.test('a deployment that FAILS is undone completely and the cause is kept', asy
   t.equal(repeat.statusCode, 502, 'a repeat reports the same failure, without trying again')
   t.equal(live(system).projects.length, 0)
 
+  // The pool's tick loop sees why, not only that it failed.
+  const status = await request(t, system.app, {
+    method: 'POST',
+    url: '/status/batch',
+    headers: poolAuth(),
+    payload: { instanceIds: ['agent-fails'] },
+  })
+  t.equal(status.statusCode, 200, status.body)
+  t.match(status.json().instances, [
+    {
+      instanceId: 'agent-fails',
+      lifecycle: 'failed',
+      error: { code: 'DEPLOY_FAILED', message: String(row?.errorMessage) },
+    },
+  ])
+  t.ok(row?.errorMessage, 'with the message the creation recorded')
+
   const destroyed = await destroy(system, 'agent-fails')
   t.equal(destroyed.statusCode, 200)
   t.equal(destroyed.json().lifecycle, 'destroyed')

@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http'
 import { eq } from 'drizzle-orm'
 import t from 'tap'
 import { instanceInfra } from '../../src/db/schema.js'
@@ -155,3 +156,110 @@ t.test('a deployment that never comes up times out and is undone', async (t) => 
     .where(eq(instanceInfra.instanceId, 'agent-slow'))
   t.equal(row?.lifecycle, 'failed')
 })
+
+/** Polls the instance row until `done` says so (the engine works on after the caller is gone). */
+async function untilRow(
+  system: System,
+  instanceId: string,
+  done: (lifecycle: string | undefined) => boolean,
+) {
+  for (let i = 0; i < 500; i++) {
+    const [row] = await system.database.db
+      .select({ lifecycle: instanceInfra.lifecycle })
+      .from(instanceInfra)
+      .where(eq(instanceInfra.instanceId, instanceId))
+    if (done(row?.lifecycle)) return row?.lifecycle
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+  throw new Error(`instance ${instanceId} did not get there in time`)
+}
+
+t.test('a caller that disconnects mid-wait does not cancel the creation', async (t) => {
+  // Slow deploys: the request is still waiting for the deployment when its socket goes.
+  const system = await startSystem(t, {
+    emulators: { railway: { deploy: { stepMs: 150 }, runtime: { warmupMs: 0 } } },
+  })
+  const base = new URL(await system.app.listen({ host: '127.0.0.1', port: 0 }))
+  const body = JSON.stringify({ instanceId: 'agent-gone' })
+  const outcome = new Promise<string>((resolve) => {
+    const call = httpRequest(
+      {
+        host: base.hostname,
+        port: base.port,
+        method: 'POST',
+        path: '/create-instance',
+        headers: {
+          ...poolAuth(),
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+        },
+      },
+      (response) => resolve(`answered ${response.statusCode}`),
+    )
+    call.on('error', (error) => resolve(`socket ${(error as NodeJS.ErrnoException).code ?? error.message}`))
+    call.end(body)
+    // Gone once the creation is under way: its row exists and its first steps ran.
+    void untilRow(system, 'agent-gone', (lifecycle) => lifecycle === 'creating').then(async () => {
+      const steps = async () =>
+        (await request(t, system.app, { method: 'GET', url: '/instances/agent-gone', headers: poolAuth() }))
+          .json()
+          .steps.filter((s: { name: string; state: string }) => s.name === 'deploy' && s.state === 'running')
+      while ((await steps()).length === 0) await new Promise((r) => setTimeout(r, 20))
+      call.destroy()
+    })
+  })
+  t.match(await outcome, /^socket /, 'the caller hung up before any answer')
+
+  t.equal(await untilRow(system, 'agent-gone', (lifecycle) => lifecycle !== 'creating'), 'ready')
+  const view = await request(t, system.app, {
+    method: 'GET',
+    url: '/instances/agent-gone',
+    headers: poolAuth(),
+  })
+  t.ok(
+    view.json().steps.every((step: { state: string }) => step.state === 'done'),
+    'every step of the creation done',
+  )
+  t.match(counts(system), { projects: 1, services: 1, volumes: 1, domains: 1, keys: 1 }, 'made once')
+})
+
+t.test(
+  'the events stream of a destroy: each destroy step as it happens, then the destroyed instance',
+  async (t) => {
+    const system = await startSystem(t, { emulators: { railway: fast } })
+    t.equal((await create(system, { instanceId: 'agent-bye' })).statusCode, 201)
+    // A slow projectDelete keeps the destroy in flight while the stream is opened.
+    system.emulators.railway.faults.add({ operation: 'projectDelete', latencyMs: 500 })
+    const base = await system.app.listen({ host: '127.0.0.1', port: 0 })
+    const destroyed = request(t, system.app, {
+      method: 'DELETE',
+      url: '/destroy/agent-bye',
+      headers: poolAuth(),
+    })
+    await untilRow(system, 'agent-bye', (lifecycle) => lifecycle === 'destroying')
+    const response = await fetch(`${base}/instances/agent-bye/events`, {
+      headers: { authorization: `Bearer ${POOL_KEY}` },
+    })
+    t.equal(response.status, 200)
+    const text = await response.text()
+    t.equal((await destroyed).statusCode, 200)
+    const events = [...text.matchAll(/^event: (\w+)\ndata: (.*)$/gm)].map(([, event, data]) => ({
+      event,
+      data: JSON.parse(data as string),
+    }))
+    const destroySteps = events.filter((e) => e.event === 'step' && e.data.operation === 'destroy')
+    t.same(
+      [...new Set(destroySteps.map((e) => e.data.name))].sort(),
+      ['railway', 'tool:openrouter', 'tool:wallet'],
+      'every destroy step is streamed',
+    )
+    t.ok(
+      destroySteps.some((e) => e.data.name === 'railway' && e.data.state === 'running'),
+      'the Railway step is seen while it runs',
+    )
+    t.match(destroySteps.at(-1)?.data, { name: 'railway', state: 'done' }, 'and then done')
+    const last = events.at(-1)
+    t.equal(last?.event, 'end', 'the stream ends with `end`')
+    t.match(last?.data, { instanceId: 'agent-bye', lifecycle: 'destroyed' })
+  },
+)

@@ -14,6 +14,7 @@ export const fastDeploys = { railway: { deploy: { stepMs: 10 }, runtime: { warmu
 
 export interface SharedService {
   serviceId: string
+  volumeId: string
   domain: string
 }
 
@@ -29,13 +30,13 @@ export async function sharedProject(railway: Railway, count = 3) {
       image: LEGACY_IMAGE,
       variables: {},
     })
-    const { domain } = await railway.createVolumeAndDomain({
+    const { volumeId, domain } = await railway.createVolumeAndDomain({
       projectId,
       environmentId,
       serviceId,
       targetPort: 8080,
     })
-    services.push({ serviceId, domain })
+    services.push({ serviceId, volumeId, domain })
   }
   return { projectId, environmentId, services }
 }

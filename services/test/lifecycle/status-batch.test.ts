@@ -143,13 +143,16 @@ t.test(
     await untilReady(system, services)
     // Every tenth instance is dead: half refuse connections, half accept and never answer.
     const dead = new Set<string>()
+    const hung: Awaited<ReturnType<typeof hungRuntime>>[] = []
     const rows = await Promise.all(
       services.map(async (service, i) => {
         const instanceId = `agent-${String(i).padStart(4, '0')}`
         if (i % 10 !== 9) return readyRow(system, instanceId, service)
         dead.add(instanceId)
-        const url = i % 20 === 9 ? await refusedUrl() : (await hungRuntime(t)).url
-        return readyRow(system, instanceId, service, { url })
+        if (i % 20 === 9) return readyRow(system, instanceId, service, { url: await refusedUrl() })
+        const runtime = await hungRuntime(t)
+        hung.push(runtime)
+        return readyRow(system, instanceId, service, { url: runtime.url })
       }),
     )
     await insertRows(system, rows)
@@ -173,6 +176,20 @@ t.test(
       'deployed, but not answering',
     )
     t.equal(cold.body.instances.filter((s) => s.status === 'healthy').length, 900)
+    // The bound, by the hung runtimes' own account rather than a stopwatch: each got its one ping and saw
+    // services give up on it. A hung runtime never answers and the checker aborts a ping only when its
+    // timeout fires (or at shutdown), so every such ping ended by its timeout, and the answer (which
+    // waits for every ping) came after. The close reaches the runtime a moment after the abort: wait for it.
+    t.equal(hung.length, 50)
+    for (let i = 0; i < 500 && hung.some((runtime) => runtime.seen.abandoned === 0); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+    t.same(
+      hung.map((runtime) => runtime.seen),
+      hung.map(() => ({ requests: 1, abandoned: 1 })),
+      'every hung runtime was pinged once, and the ping abandoned by its timeout',
+    )
+    // Kept loose on purpose: the machine is shared, timing belongs in benchmarks.
     t.ok(
       elapsed < 5 * healthTimeoutMs,
       `answered in ${Math.round(elapsed)} ms (health timeout ${healthTimeoutMs} ms)`,

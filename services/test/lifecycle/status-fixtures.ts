@@ -83,11 +83,17 @@ export async function insertRows(system: System, rows: NewInstanceInfra[]) {
   }
 }
 
-/** A runtime that accepts connections and requests and never answers; counts the requests it got. */
+/**
+ * A runtime that accepts connections and requests and never answers; counts the requests it got and
+ * those the caller gave up on (it closed the connection: never answered, only the caller can end one).
+ */
 export async function hungRuntime(t: TeardownHost) {
-  const seen = { requests: 0 }
-  const server = createServer(() => {
+  const seen = { requests: 0, abandoned: 0 }
+  const server = createServer((_request, response) => {
     seen.requests += 1
+    response.on('close', () => {
+      seen.abandoned += 1
+    })
   })
   server.listen(0, '127.0.0.1')
   await once(server, 'listening')

@@ -126,6 +126,7 @@ export const serviceResolvers: Record<string, Resolver> = {
       name: `volume-${randomBytes(3).toString('hex')}`,
       serviceId: input.serviceId ?? null,
       environmentId,
+      instanceId: randomUUID(),
       mountPath: input.mountPath,
     }
     state.store.put('volume', volume)

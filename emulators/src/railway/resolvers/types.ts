@@ -4,6 +4,7 @@ import type { RailwayState } from '../state.js'
 import type {
   DeploymentRecord,
   DeploymentStatus,
+  EnvironmentRecord,
   ProjectRecord,
   ServiceRecord,
   VolumeRecord,
@@ -23,6 +24,23 @@ function serviceOf(state: RailwayState, record: { serviceId: string }) {
   const service = state.store.get('service', record.serviceId)
   if (!service) throw userError('Service not found')
   return service
+}
+
+/** A `VolumeInstance` of `volume` in the environment it is deployed to. */
+function volumeInstanceOf(volume: VolumeRecord, environmentId: string) {
+  return {
+    id: volume.instanceId,
+    volumeId: volume.id,
+    volume,
+    environmentId,
+    serviceId: volume.serviceId,
+    mountPath: volume.mountPath,
+    createdAt: volume.createdAt,
+    deletedAt: null,
+    // volumeDelete removes it at once here, so it is never seen half-deleted.
+    isPendingDeletion: false,
+    state: 'READY',
+  }
 }
 
 /** Field resolvers of the object types whose fields are not plain properties of the stored records. */
@@ -61,6 +79,19 @@ export const typeResolvers: ResolverMap = {
     ),
     workspace: field<ProjectRecord>((project, _args, state) =>
       project.workspaceId === state.workspace.id ? state.workspace : null,
+    ),
+  },
+
+  Environment: {
+    // The emulator deploys a volume to one environment at most: its instance there is the volume itself.
+    volumeInstances: field<EnvironmentRecord, PageArgs>((environment, args, state) =>
+      connection(
+        state.store
+          .list('volume', (v) => v.environmentId === environment.id)
+          .map((volume) => volumeInstanceOf(volume, environment.id)),
+        (instance) => [instance.volume.seq],
+        args,
+      ),
     ),
   },
 

@@ -474,6 +474,43 @@ query GetProject($id: String!) {
 }`,
 )
 
+/** Volume instances per page; Railway caps a page at 100. */
+export const VOLUMES_PAGE_SIZE = 100
+
+export interface VolumeInstanceNode {
+  volumeId: string
+  /** The service it is mounted in; null when detached. */
+  serviceId: string | null
+  isPendingDeletion: boolean
+  deletedAt: string | null
+}
+
+/**
+ * The volumes deployed in one environment, with the service each is mounted in: how a legacy instance's
+ * volume is found (`environment.volumeInstances`; `Volume.volumeInstances` is deprecated). A shared
+ * project holds a volume per agent, hence the paging.
+ */
+export const VolumesOfEnvironment = document<
+  { projectId: string; environmentId: string; first: number; after?: string },
+  {
+    environment: {
+      volumeInstances: Connection<VolumeInstanceNode> & { pageInfo: PageInfo }
+    }
+  }
+>(
+  'query',
+  'VolumesOfEnvironment',
+  `
+query VolumesOfEnvironment($projectId: String!, $environmentId: String!, $first: Int!, $after: String) {
+  environment(id: $environmentId, projectId: $projectId) {
+    volumeInstances(first: $first, after: $after) {
+      edges { node { volumeId serviceId isPendingDeletion deletedAt } }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+}`,
+)
+
 /** The start-up check: a cheap query only a token that can see the workspace answers. */
 export const GetWorkspace = document<{ workspaceId: string }, { workspace: { id: string; name: string } }>(
   'query',
@@ -507,5 +544,6 @@ export const FIXED_DOCUMENTS: readonly DocumentText[] = [
   DeleteVolume,
   ListProjects,
   GetProject,
+  VolumesOfEnvironment,
   GetWorkspace,
 ]

@@ -20,7 +20,9 @@ import {
   STATUS_BATCH_SIZE,
   UpdateImageAndDeploy,
   UpsertVariables,
+  VOLUMES_PAGE_SIZE,
   VolumeAndDomainOf,
+  VolumesOfEnvironment,
 } from './documents.js'
 import type { Governor, GovernorObserver, GovernorStats } from './governor.js'
 import { RailwayError } from './railway-error.js'
@@ -78,6 +80,11 @@ export interface RailwayClient {
   deleteProject(projectId: string): Promise<'deleted' | 'gone'>
   deleteService(ref: ServiceRef): Promise<'deleted' | 'gone'>
   deleteVolume(volumeId: string): Promise<'deleted' | 'gone'>
+  /**
+   * The ids of the volumes mounted in this service in its environment, those already being deleted left
+   * out; none when the environment is gone. Never a volume of another service, nor a detached one.
+   */
+  volumesOf(target: ServiceTarget): Promise<string[]>
   findProjectByName(name: string): Promise<ProjectSummary | undefined>
   /** The ids of the project named `name` and its production environment, if it exists (crash recovery). */
   findProjectIds(name: string): Promise<{ projectId: string; environmentId: string } | undefined>
@@ -307,6 +314,27 @@ export function createRailwayClient(governor: Governor, options: RailwayClientOp
       )
     },
 
+    async volumesOf(target) {
+      const ids = new Set<string>()
+      let after: string | undefined
+      for (let page = 0; page < MAX_PAGES; page++) {
+        const instances = await volumeInstancesPage(target, after)
+        if (!instances) return []
+        for (const volume of nodes(instances)) {
+          const live = !volume.isPendingDeletion && volume.deletedAt === null
+          if (live && volume.serviceId === target.serviceId) ids.add(volume.volumeId)
+        }
+        if (!instances.pageInfo.hasNextPage || !instances.pageInfo.endCursor) return [...ids]
+        after = instances.pageInfo.endCursor
+      }
+      throw new RailwayError({
+        code: 'PROVIDER_BAD_RESPONSE',
+        operation: 'VolumesOfEnvironment',
+        message: `more than ${MAX_PAGES} pages of volumes: the cursor does not advance`,
+        mayHaveHappened: false,
+      })
+    },
+
     async findProjectByName(name) {
       let found: ProjectSummary | undefined
       await eachProjectPage((page) => {
@@ -398,6 +426,26 @@ export function createRailwayClient(governor: Governor, options: RailwayClientOp
       })
     }
     return { projectId, environmentId: environment.id }
+  }
+
+  /** One page of an environment's volume instances; undefined when the environment is gone. */
+  async function volumeInstancesPage(target: ServiceTarget, after: string | undefined) {
+    try {
+      const { environment } = await governor.request(
+        VolumesOfEnvironment,
+        {
+          projectId: target.projectId,
+          environmentId: target.environmentId,
+          first: VOLUMES_PAGE_SIZE,
+          ...(after ? { after } : {}),
+        },
+        { priority: 'destroy' },
+      )
+      return environment.volumeInstances
+    } catch (error) {
+      if (isNotFound(error)) return undefined
+      throw error
+    }
   }
 
   /** Reads the workspace's projects page by page while `onPage` returns true and pages remain. */

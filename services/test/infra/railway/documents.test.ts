@@ -24,6 +24,7 @@ import {
   UpsertVariables,
   type VariablesOf,
   VolumeAndDomainOf,
+  VolumesOfEnvironment,
 } from '../../../src/infra/railway/documents.js'
 import { railwaySchema, skipWithoutContracts } from './helpers/contracts.js'
 
@@ -72,6 +73,8 @@ const samples: [DocumentText, Record<string, unknown>][] = [
   [ListProjects, { workspaceId: 'w1', first: 100 }],
   [ListProjects, { workspaceId: 'w1', first: 100, after: 'cursor' }],
   [GetProject, { id: 'p1' }],
+  [VolumesOfEnvironment, { projectId: 'p1', environmentId: 'e1', first: 100 }],
+  [VolumesOfEnvironment, { projectId: 'p1', environmentId: 'e1', first: 100, after: 'cursor' }],
   [GetWorkspace, { workspaceId: 'w1' }],
 ]
 

@@ -160,3 +160,44 @@ t.test('a document Railway rejects (400) is a bug on our side: never retried', a
     'one attempt',
   )
 })
+
+t.test(
+  "volumesOf: the volumes mounted in one service, paged, never another's or a detached one",
+  async (t) => {
+    const { emulator, railway } = await railwayWithEmulator(t, { serviceDeleteVolumes: 'detach' })
+    const ref = await createAgent(railway, 'shared-volumes')
+    const target = { ...ref }
+    const { volumeId } = await railway.createVolumeAndDomain({ ...target, targetPort: 8080 })
+    // 110 neighbours with a volume each: the target's is on the second page of 100.
+    const neighbours = await Promise.all(
+      Array.from({ length: 110 }, async (_, i) => {
+        const { serviceId } = await railway.createService({
+          projectId: ref.projectId,
+          environmentId: ref.environmentId,
+          name: `neighbour-${i}`,
+          image: IMAGE,
+          variables: {},
+        })
+        return { ...ref, serviceId }
+      }),
+    )
+    for (const neighbour of neighbours)
+      await railway.createVolumeAndDomain({ ...neighbour, targetPort: 8080 })
+    const second = await railway.createVolumeAndDomain({ ...target, targetPort: 8080, resume: false })
+
+    const before = emulator.stats().requests
+    const found = await railway.volumesOf(target)
+    t.same(found.sort(), [volumeId, second.volumeId].sort(), 'both of its volumes, past the first page')
+    t.equal(emulator.stats().requests - before, 2, '⌈112/100⌉ = 2 requests')
+
+    const [gone] = neighbours
+    if (!gone) throw new Error('there are neighbours')
+    await railway.deleteService(gone)
+    t.same(await railway.volumesOf(gone), [], 'a detached volume belongs to no service')
+    t.same(
+      await railway.volumesOf({ ...target, environmentId: '00000000-0000-4000-8000-000000000000' }),
+      [],
+      'none in an environment that is gone',
+    )
+  },
+)
