@@ -77,7 +77,9 @@ for (let tick = 1; ready() < minIdle; tick++) {
   }
   const report = await pool.tick()
   for (const id of report.created) log.push(`tick ${tick}: asked services for ${id}`)
-  for (const id of report.destroyed) log.push(`tick ${tick}: destroyed stuck ${id}`)
+  for (const { instanceId, reason } of report.destroyed) {
+    log.push(`tick ${tick}: destroyed ${instanceId} (${reason}); a replacement is on its way`)
+  }
   for (const error of report.errors) log.push(`tick ${tick}: ${error}`)
   redraw(tick)
   await sleep(TICK_MS)

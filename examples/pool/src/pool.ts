@@ -57,7 +57,8 @@ export interface Claimed {
 
 export interface TickReport {
   created: string[]
-  destroyed: string[]
+  /** Stuck instances destroyed this tick, and why they were judged stuck. */
+  destroyed: { instanceId: string; reason: string }[]
   /** Calls that failed this tick (the tick itself goes on; the next one tries again). */
   errors: string[]
 }
@@ -183,7 +184,7 @@ export function createPool(options: PoolOptions): Pool {
     await Promise.all(
       stuckOnes.map((i) =>
         destroy(i.instanceId).then(
-          () => report.destroyed.push(i.instanceId),
+          () => report.destroyed.push({ instanceId: i.instanceId, reason: i.stuckReason ?? 'stuck' }),
           failed(`destroy ${i.instanceId}`),
         ),
       ),
