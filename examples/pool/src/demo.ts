@@ -17,6 +17,16 @@ const apiKey = process.env.SERVICES_API_KEY ?? devKey()
 const minIdle = Number(process.env.POOL_MIN_IDLE ?? 3)
 
 /** The pool key `make dev` wrote on its first run. */
+/** Fails fast with a hint, rather than ticking against nothing (the client would keep retrying). */
+async function checkServices() {
+  const probe = createServicesClient({ baseUrl, apiKey }, { retry: false, timeoutMs: 5_000 })
+  const answer = await probe.GET('/registry').catch(() => undefined)
+  if (!answer) console.error(`Nothing answers at ${baseUrl}: start \`make dev\` first (in another terminal).`)
+  else if (answer.error) console.error(`${baseUrl} refused the pool key: ${answer.error.code}.`)
+  else return
+  process.exit(1)
+}
+
 function devKey(): string {
   try {
     const key = parseEnv(readFileSync('.data/dev.env', 'utf8')).SERVICES_API_KEY
@@ -27,6 +37,7 @@ function devKey(): string {
 }
 
 const client = createServicesClient({ baseUrl, apiKey })
+await checkServices()
 const pool = createPool({ client, minIdle, env: { SERVICES_URL: baseUrl } })
 const started = Date.now()
 const log: string[] = []

@@ -109,6 +109,8 @@ export function createPool(options: PoolOptions): Pool {
     if (instance.state === 'claimed' || instance.state === 'stuck') return
 
     if (status.status === 'healthy') instance.state = 'ready'
+    else if (status.lifecycle === 'destroying' || status.lifecycle === 'destroyed')
+      stuck(instance, `${status.lifecycle} outside the pool`)
     else if (status.status === 'deploy_failed') stuck(instance, `deploy failed (${status.lifecycle})`)
     // Only an instance that was healthy counts its unreachable ticks: a new runtime answers "not ready"
     // (unreachable) while it warms up, and the creation deadline covers one that never comes up.
