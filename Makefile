@@ -1,5 +1,5 @@
 # Thin wrappers around the npm scripts; see README.md.
-.PHONY: dev test generate migrate lint install
+.PHONY: dev demo test generate migrate lint install
 
 export REDOCLY_TELEMETRY := off
 export REDOCLY_SUPPRESS_UPDATE_NOTICE := true
@@ -14,6 +14,10 @@ install: node_modules/.installed
 ## make dev: emulators for every provider + embedded DB in .data/, local keys generated once, server on :8080
 dev: install
 	@npx tsx scripts/dev.ts
+
+## make demo: the reference pool (examples/pool) against a running `make dev`: a live table, then a claim
+demo: install
+	@npx tsx examples/pool/src/demo.ts
 
 ## make test: spec lint, generated-code drift, migrations check, types, lint, then the tap suite
 test: install

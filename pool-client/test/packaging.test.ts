@@ -1,11 +1,12 @@
 import { execFile } from 'node:child_process'
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { basename, join, resolve } from 'node:path'
 import { promisify } from 'node:util'
 import t from 'tap'
 import { POOL_KEY } from '../../services/test/helpers/build.js'
 import { startSystem } from '../../services/test/helpers/system.js'
+import { installPackedClient, packClient } from './packed-client.js'
 
 const run = promisify(execFile)
 const root = resolve(import.meta.dirname, '../..')
@@ -35,15 +36,14 @@ console.log(JSON.stringify({
 t.test(
   'npm pack → install into a blank project offline → typecheck and run against the real server',
   async (t) => {
-    const dir = mkdtempSync(join(tmpdir(), 'client-pack-'))
+    const dir = mkdtempSync(join(tmpdir(), 'client-consumer-'))
     t.teardown(() => rmSync(dir, { recursive: true, force: true }))
 
-    await run('npm', ['pack', '--pack-destination', dir, '--silent'], { cwd: join(root, 'pool-client') })
-    const tarball = readdirSync(dir).find((file) => file.endsWith('.tgz'))
-    t.ok(tarball, `packed ${tarball}`)
+    const { tarball } = await packClient()
+    t.ok(tarball.endsWith('.tgz'), `packed ${basename(tarball)}`)
     // ESM only (no CJS build): `require` users get a clear dynamic-import-only verdict, nothing broken.
     const attw = join(root, 'node_modules/.bin/attw')
-    const types = await run(attw, [join(dir, tarball as string), '--profile', 'esm-only', '--format', 'json'])
+    const types = await run(attw, [tarball, '--profile', 'esm-only', '--format', 'json'])
     const problems = (
       JSON.parse(types.stdout).analysis.problems as Array<{ kind: string; resolutionKind?: string }>
     )
@@ -52,23 +52,7 @@ t.test(
     t.same(problems, [], 'attw: no type problems for ESM and bundler consumers')
 
     const project = join(dir, 'pool')
-    await run('mkdir', ['-p', project])
-    writeFileSync(
-      join(project, 'package.json'),
-      JSON.stringify({ name: 'pool', private: true, type: 'module' }),
-    )
-    // Offline means no registry at all: the runtime dependency chain comes packed from this checkout's
-    // node_modules (npm ci caches tarballs, not the registry documents a plain install asks for).
-    const dependencies = []
-    for (const name of ['openapi-fetch', 'openapi-typescript-helpers']) {
-      await run('npm', ['pack', join(root, 'node_modules', name), '--pack-destination', dir, '--silent'])
-      dependencies.push(join(dir, readdirSync(dir).find((file) => file.startsWith(`${name}-`)) as string))
-    }
-    await run(
-      'npm',
-      ['install', '--offline', '--no-audit', '--no-fund', ...dependencies, join(dir, tarball as string)],
-      { cwd: project },
-    )
+    await installPackedClient(project)
     const installed = readdirSync(join(project, 'node_modules/@agent-pool/services-client')).sort()
     t.same(installed, ['README.md', 'CHANGELOG.md', 'dist', 'package.json'].sort(), 'only what users need')
 
