@@ -37,6 +37,7 @@ export const EnvSchema = Type.Object({
   METRICS_TOKEN: optionalString(),
   BODY_LIMIT_BYTES: integer({ default: 262_144, minimum: 1, maximum: MAX_BODY_LIMIT_BYTES }),
   REQUEST_TIMEOUT_MS: integer({ default: 120_000, minimum: 1, maximum: MAX_TIMER_MS }),
+  HEADERS_TIMEOUT_MS: integer({ default: 10_000, minimum: 1, maximum: MAX_TIMER_MS }),
   SHUTDOWN_GRACE_MS: integer({ default: 10_000, minimum: 0, maximum: MAX_TIMER_MS }),
 
   RAILWAY_API_URL: httpUrl('https://backboard.railway.com/graphql/v2'),
@@ -102,6 +103,8 @@ export interface Config {
   metricsTokens: string[]
   bodyLimitBytes: number
   requestTimeoutMs: number
+  /** How long a client may take to send its request headers (slowloris); at most `requestTimeoutMs`. */
+  headersTimeoutMs: number
   shutdownGraceMs: number
   railway: {
     apiUrl: string
@@ -316,6 +319,15 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     report(missing, `is required when ${present} is set (set both or neither)`)
   }
 
+  // Node refuses a headers timeout longer than the whole request's: an explicit one must fit, the default
+  // shrinks to fit.
+  const headersTimeoutSet = Boolean(env.HEADERS_TIMEOUT_MS?.trim())
+  const headersTimeout = Number(input.HEADERS_TIMEOUT_MS ?? 10_000)
+  const requestTimeout = Number(input.REQUEST_TIMEOUT_MS ?? 120_000)
+  if (headersTimeoutSet && requestTimeout >= 1 && headersTimeout > requestTimeout) {
+    report('HEADERS_TIMEOUT_MS', `must not exceed REQUEST_TIMEOUT_MS (${requestTimeout})`)
+  }
+
   if (!valid || problemsByName.size > 0) {
     const problems = ENV_NAMES.flatMap((name) => {
       const list = problemsByName.get(name)
@@ -338,6 +350,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     metricsTokens,
     bodyLimitBytes: values.BODY_LIMIT_BYTES,
     requestTimeoutMs: values.REQUEST_TIMEOUT_MS,
+    headersTimeoutMs: headersTimeoutSet
+      ? values.HEADERS_TIMEOUT_MS
+      : Math.min(values.HEADERS_TIMEOUT_MS, values.REQUEST_TIMEOUT_MS),
     shutdownGraceMs: values.SHUTDOWN_GRACE_MS,
     railway: {
       apiUrl: trimUrl(values.RAILWAY_API_URL),

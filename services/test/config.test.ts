@@ -157,6 +157,8 @@ t.test('each invalid value is named with what is wrong', async (t) => {
     ['REQUEST_TIMEOUT_MS', '0', 'must be an integer from 1 to 2147483647'],
     ['REQUEST_TIMEOUT_MS', '99999999999', 'must be an integer from 1 to 2147483647'],
     ['SHUTDOWN_GRACE_MS', '-5', 'must be an integer from 0 to 2147483647'],
+    ['HEADERS_TIMEOUT_MS', '0', 'must be an integer from 1 to 2147483647'],
+    ['HEADERS_TIMEOUT_MS', '120001', 'must not exceed REQUEST_TIMEOUT_MS (120000)'],
     ['RAILWAY_RUNTIME_IMAGE', 'ghcr.io/x/y :latest', 'must not contain whitespace'],
     ...[
       'RAILWAY_API_URL',
