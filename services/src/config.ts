@@ -66,6 +66,7 @@ export const EnvSchema = Type.Object({
   REAPER_INTERVAL_MS: integer({ default: 30_000, minimum: 100, maximum: MAX_TIMER_MS }),
   NUMBER_POOL_IDLE_MS: integer({ default: 604_800_000, minimum: 0, maximum: 31_536_000_000 }),
   SELF_PROVISION_TOOLS: Type.String({ pattern: SELF_PROVISION_PATTERN, default: 'email,crypto' }),
+  PROVIDER_TIMEOUT_MS: integer({ default: 10_000, minimum: 1, maximum: MAX_TIMER_MS }),
   INSTANCE_RATE_LIMIT_PER_MINUTE: integer({ default: 60, minimum: 1, maximum: 100_000 }),
   CONFIGURE_WAIT_MS: integer({ default: 60_000, minimum: 0, maximum: MAX_TIMER_MS }),
 
@@ -148,6 +149,8 @@ export interface Config {
     instanceRateLimitPerMinute: number
     /** How long `POST /configure` waits for a warming-up runtime before answering 503. */
     configureWaitMs: number
+    /** One REST provider request (OpenRouter, AgentMail, Telnyx, Bankr) without an answer by then fails. */
+    providerTimeoutMs: number
   }
 }
 
@@ -395,6 +398,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
           : ([...new Set(values.SELF_PROVISION_TOOLS.split(','))] as ToolId[]),
       instanceRateLimitPerMinute: values.INSTANCE_RATE_LIMIT_PER_MINUTE,
       configureWaitMs: values.CONFIGURE_WAIT_MS,
+      providerTimeoutMs: values.PROVIDER_TIMEOUT_MS,
     },
   }
 }

@@ -22,7 +22,10 @@ export interface ToolPluginDeps {
  * says which setting is missing, from the same config).
  */
 export function createToolPlugins(config: Config, deps: ToolPluginDeps): ToolPlugins {
-  const shared = deps.dispatcher ? { dispatcher: deps.dispatcher } : {}
+  const shared = {
+    timeoutMs: config.tools.providerTimeoutMs,
+    ...(deps.dispatcher ? { dispatcher: deps.dispatcher } : {}),
+  }
   const plugins: ToolPlugins = { wallet: createWalletPlugin() }
   const { openrouter, agentmail, telnyx, bankr } = config
   if (openrouter.managementKey) {
