@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { promisify } from 'node:util'
 import { eq } from 'drizzle-orm'
 import t from 'tap'
 import type { FaultRule } from '../../../emulators/src/kit/faults.js'
@@ -6,6 +8,8 @@ import { createPool, type Pool } from '../../../examples/pool/src/pool.js'
 import { createServicesClient } from '../../../pool-client/src/index.js'
 import { instanceInfra, instanceSteps } from '../../src/db/schema.js'
 import { POOL_KEY, poolAuth } from '../helpers/build.js'
+import type { TestPostgresHandle } from '../helpers/database.js'
+import { SECRET_VARIABLES } from '../helpers/secret-variables.js'
 import { type System, startSystem } from '../helpers/system.js'
 
 /**
@@ -28,6 +32,16 @@ function everyEmulator(system: System) {
   return [railway, openrouter, agentmail, telnyx, bankr]
 }
 
+/** Every secret variable the running agents hold now (their environment as services gave it). */
+async function collectSecrets(system: System, into: Set<string>) {
+  for (const row of await system.database.db.select().from(instanceInfra)) {
+    const env = row.railwayServiceId
+      ? system.emulators.railway.runtimeOf(row.railwayServiceId)?.env
+      : undefined
+    for (const name of SECRET_VARIABLES) if (env?.[name]) into.add(env[name])
+  }
+}
+
 /** Live resources at every provider (Telnyx numbers idle in services' pool are services' own stock). */
 function liveResources(system: System) {
   const { railway, openrouter, agentmail, bankr } = system.emulators
@@ -44,9 +58,13 @@ function liveResources(system: System) {
 t.test(
   'chaos at every provider while the pool churns: converges, nothing leaks, nothing doubled',
   async (t) => {
+    const logLines: string[] = []
+    const secrets = new Set<string>()
     const system = await startSystem(t, {
+      logStream: { write: (line) => logLines.push(line) },
       emulators: { railway: { deploy: { stepMs: 20 }, runtime: { warmupMs: 0 } } },
       env: {
+        LOG_LEVEL: 'debug',
         PROVIDER_TIMEOUT_MS: '500',
         HEALTH_TIMEOUT_MS: '300',
         CREATE_WAIT_MS: '0',
@@ -99,6 +117,7 @@ t.test(
         system.emulators.railway.faults.add({ rateLimitStorm: { retryAfterSeconds: 1 }, times: 20 })
       }
       rss.push(process.memoryUsage().rss)
+      await collectSecrets(system, secrets)
       await sleep(TICK_MS)
     }
 
@@ -164,6 +183,18 @@ t.test(
     )
     t.equal(createdProjects, instancesWithProject, `no instance got two projects (${createdProjects} made)`)
     t.ok(readyAfterCalm >= MIN_IDLE, 'once the faults stopped, the pool got its idle instances')
+    const dump = (
+      await promisify(execFile)('pg_dump', ['--data-only', (system.database as TestPostgresHandle).url], {
+        maxBuffer: 64 << 20,
+      })
+    ).stdout
+    const logs = logLines.join('')
+    const leaked = [...secrets].filter((secret) => dump.includes(secret) || logs.includes(secret))
+    t.comment(
+      `${secrets.size} secrets issued during the run searched in a ${dump.length}-byte dump and ${logLines.length} log lines`,
+    )
+    t.ok(secrets.size > 0, 'secrets were collected from the running agents')
+    t.equal(leaked.length, 0, 'no secret in plaintext in the database dump or the logs')
     const reconciled = await system.app.inject({
       method: 'POST',
       url: '/admin/reconcile',

@@ -6,22 +6,12 @@ import { instanceInfra } from '../../src/db/schema.js'
 import { poolAuth } from '../helpers/build.js'
 import { request } from '../helpers/contract.js'
 import type { TestPostgresHandle } from '../helpers/database.js'
+import { SECRET_VARIABLES } from '../helpers/secret-variables.js'
 import { startSystem } from '../helpers/system.js'
 
 const run = promisify(execFile)
 
 /** The variables of an instance that are secrets: every one must be sealed or hashed at rest. */
-const SECRET_VARIABLES = [
-  'POOL_API_KEY',
-  'INSTANCE_SERVICES_TOKEN',
-  'OPENCLAW_GATEWAY_TOKEN',
-  'SETUP_PASSWORD',
-  'OPENROUTER_API_KEY',
-  'PRIVATE_WALLET_KEY',
-  'AGENTMAIL_API_KEY',
-  'TELNYX_API_KEY',
-  'BANKR_API_KEY',
-]
 
 t.test(
   'every secret issued is absent in plaintext from a full database dump and from the logs',
