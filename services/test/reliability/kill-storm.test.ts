@@ -58,8 +58,11 @@ t.test(
   `${ROUNDS} rounds of ${CREATIONS} creations and the last round's destroys, SIGKILLed at random`,
   async (t) => {
     let kills = 0
+    let destroysAsked = 0
     for (let round = 1; round <= ROUNDS; round++) {
       server = await startServerProcess(env)
+      // A moment for the restarted server to resume the last round's work, so some of it is ready to destroy.
+      if (round > 1) await sleep(1_500)
       const toDestroy = (await rows()).filter((row) => row.lifecycle === 'ready').map((row) => row.instanceId)
       const asked = [
         ...Array.from({ length: CREATIONS }, (_, i) =>
@@ -70,6 +73,7 @@ t.test(
       await sleep(200 + Math.random() * 1_300)
       await server.kill()
       kills++
+      destroysAsked += toDestroy.length
       await Promise.all(asked)
     }
 
@@ -87,7 +91,7 @@ t.test(
       ),
     )
     t.comment(
-      `${kills} kills; ${settled.length} instances: ${byState.map(([s, n]) => `${n} ${s}`).join(', ')}`,
+      `${kills} kills, ${destroysAsked} destroys asked; ${settled.length} instances: ${byState.map(([s, n]) => `${n} ${s}`).join(', ')}`,
     )
     t.same(
       settled.filter((row) => busy(row.lifecycle)).map((row) => row.instanceId),
