@@ -53,6 +53,14 @@ function fillPath(url: string, params: Record<string, unknown>) {
   return url.replace(/:(\w+)/g, (_, name: string) => encodeURIComponent(String(params[name])))
 }
 
+/**
+ * `.` and `..` cannot travel as a path segment: every WHATWG URL parser (fetch, undici, inject) resolves
+ * them away, `%2E` included. The spec's ResourceId pattern allows them (a gap to close at the next major
+ * version; no provider issues such an id), so the valid requests leave them out.
+ */
+const addressable = (params: Record<string, unknown>) =>
+  Object.values(params).every((value) => value !== '.' && value !== '..')
+
 function query(values: unknown): string {
   if (!values || typeof values !== 'object') return ''
   const search = new URLSearchParams()
@@ -98,16 +106,19 @@ export function requestArbitrary(
     : fc.constant({})
   const body = route.schema.body ? fromSchema(route.schema.body) : fc.constant(undefined)
 
-  const valid = fc.record({ params, querystring, body }).map(
-    ({ params, querystring, body }): FuzzRequest => ({
-      method: route.method,
-      url: fillPath(route.url, params) + query(querystring),
-      headers: { ...auth, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      ...(body !== undefined ? { payload: JSON.stringify(body) } : {}),
-      valid: true,
-      mutation: 'none',
-    }),
-  )
+  const valid = fc
+    .record({ params, querystring, body })
+    .filter(({ params }) => addressable(params))
+    .map(
+      ({ params, querystring, body }): FuzzRequest => ({
+        method: route.method,
+        url: fillPath(route.url, params) + query(querystring),
+        headers: { ...auth, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        ...(body !== undefined ? { payload: JSON.stringify(body) } : {}),
+        valid: true,
+        mutation: 'none',
+      }),
+    )
 
   const mutated = fc
     .tuple(valid, fc.nat(), fc.string({ maxLength: 12 }), junk, fc.constantFrom(...HOSTILE_IDS))
