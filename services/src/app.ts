@@ -22,6 +22,7 @@ import { createLifecycleEngine, type LifecycleEngine } from './lifecycle/engine.
 import { createInstanceEvents } from './lifecycle/events.js'
 import { createHealthChecker } from './lifecycle/health-checker.js'
 import { periodicJobs } from './lifecycle/periodic-jobs.js'
+import { createProvisioner } from './lifecycle/provision-tool.js'
 import { createStatusService } from './lifecycle/status-batch.js'
 import { createStatusBatcher } from './lifecycle/status-batcher.js'
 import { createToolPlugins, type ToolPlugins } from './plugins/index.js'
@@ -175,9 +176,29 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     await health.close()
     await runtimeAgent?.close()
   })
+  // One provisioner for the routes and the reaper, so they share its in-flight attempts.
+  const provision =
+    deps.railway &&
+    createProvisioner({
+      db: deps.database.db,
+      plugins,
+      secretBox,
+      runtime,
+      log: app.log,
+      railway: deps.railway,
+      config,
+    })
   app.decorate(
     'periodicJobs',
-    periodicJobs(config, { db: deps.database.db, plugins, secretBox, runtime, log: app.log, numberPool }),
+    periodicJobs(config, {
+      db: deps.database.db,
+      plugins,
+      secretBox,
+      runtime,
+      log: app.log,
+      numberPool,
+      provision,
+    }),
   )
   registerRoutes(app, {
     config,
@@ -198,6 +219,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     metrics,
     ...(deps.railway ? { railway: deps.railway } : {}),
     ...(lifecycle ? { lifecycle } : {}),
+    ...(provision ? { provision } : {}),
   })
   return app
 }

@@ -65,6 +65,7 @@ export const EnvSchema = Type.Object({
   LEGACY_DOMAIN_SUFFIXES: Type.String({ pattern: '^[a-z0-9.-]+(,[a-z0-9.-]+)*$', default: 'up.railway.app' }),
   REAPER_INTERVAL_MS: integer({ default: 30_000, minimum: 100, maximum: MAX_TIMER_MS }),
   NUMBER_POOL_IDLE_MS: integer({ default: 604_800_000, minimum: 0, maximum: 31_536_000_000 }),
+  PROVISION_RESUME_AFTER_MS: integer({ default: 300_000, minimum: 100, maximum: MAX_TIMER_MS }),
   SELF_PROVISION_TOOLS: Type.String({ pattern: SELF_PROVISION_PATTERN, default: 'email,crypto' }),
   PROVIDER_TIMEOUT_MS: integer({ default: 10_000, minimum: 1, maximum: MAX_TIMER_MS }),
   INSTANCE_RATE_LIMIT_PER_MINUTE: integer({ default: 60, minimum: 1, maximum: 100_000 }),
@@ -141,6 +142,8 @@ export interface Config {
     legacyDomainSuffixes: string[]
     /** Numbers idle in services' Telnyx number pool longer than this are deleted at Telnyx. */
     numberPoolIdleMs: number
+    /** A tool provision untouched this long is taken as interrupted (a crash) and finished by the reaper. */
+    provisionResumeAfterMs: number
   }
   tools: {
     /** Tools an instance may provision for itself with its own token (cost-abuse policy). */
@@ -390,6 +393,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       reaperIntervalMs: values.REAPER_INTERVAL_MS,
       legacyDomainSuffixes: values.LEGACY_DOMAIN_SUFFIXES.split(','),
       numberPoolIdleMs: values.NUMBER_POOL_IDLE_MS,
+      provisionResumeAfterMs: values.PROVISION_RESUME_AFTER_MS,
     },
     tools: {
       selfProvisionable:

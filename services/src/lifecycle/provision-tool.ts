@@ -51,6 +51,8 @@ const badField = (pointer: string, message: string) =>
  * one attempt, and the row with its idempotency key is written before the provider call, so a crash
  * mid-call is adopted by the next attempt instead of making a second resource.
  */
+export type Provisioner = ReturnType<typeof createProvisioner>
+
 export function createProvisioner(deps: ProvisionDeps) {
   const inFlight = new Map<string, Promise<ProvisionOutcome>>()
 

@@ -8,6 +8,7 @@ import type { LifecycleLogger } from '../lifecycle/context.js'
 import type { LifecycleEngine } from '../lifecycle/engine.js'
 import type { InstanceEvents } from '../lifecycle/events.js'
 import type { HealthChecker } from '../lifecycle/health-checker.js'
+import type { Provisioner } from '../lifecycle/provision-tool.js'
 import type { StatusService } from '../lifecycle/status-batch.js'
 import type { ToolPlugins } from '../plugins/index.js'
 import type { SecretBox } from '../secrets/secret-box.js'
@@ -31,6 +32,8 @@ export interface RouteDeps {
   log: LifecycleLogger
   /** Creations and destroys; present when `railway` is. */
   lifecycle?: LifecycleEngine
+  /** Tool provisions (shared with the reaper, which finishes interrupted ones); present when `railway` is. */
+  provision?: Provisioner
   /** The app's Prometheus registry, served at `/metrics`. */
   metrics: Metrics
 }
@@ -39,6 +42,12 @@ export interface RouteDeps {
 export function requireLifecycle(deps: Pick<RouteDeps, 'railway' | 'lifecycle'>): LifecycleEngine {
   requireRailway(deps)
   return deps.lifecycle as LifecycleEngine
+}
+
+/** The provisioner, or the same 503 as `requireRailway` (it writes the instance's Railway variables). */
+export function requireProvisioner(deps: Pick<RouteDeps, 'railway' | 'provision'>): Provisioner {
+  requireRailway(deps)
+  return deps.provision as Provisioner
 }
 
 /** The Railway client, or a 503 saying the server runs without one (a test or a half-built app). */

@@ -1,8 +1,7 @@
 import { createConfigurer } from '../lifecycle/configure-instance.js'
 import { destroyTool } from '../lifecycle/destroy-tool.js'
-import { createProvisioner } from '../lifecycle/provision-tool.js'
 import { singleFlight } from '../lifecycle/single-flight.js'
-import { type RouteDeps, requireRailway } from './deps.js'
+import { type RouteDeps, requireProvisioner, requireRailway } from './deps.js'
 import type { Handlers } from './handler-types.js'
 
 /** The `tools` tag: provision and destroy one tool of a running instance; configure the agent. */
@@ -17,15 +16,13 @@ export function toolHandlers(
     log: deps.log,
     railway: requireRailway(deps),
   })
-  let provision: ReturnType<typeof createProvisioner> | undefined
   let configure: ReturnType<typeof createConfigurer> | undefined
   // Concurrent destroys of one resource share one release (and one Railway variable write).
   const releasing = singleFlight<Awaited<ReturnType<typeof destroyTool>>>()
 
   return {
     async provisionTool(request, reply) {
-      provision ??= createProvisioner({ ...toolDeps(), config: deps.config })
-      const { created, resource } = await provision({
+      const { created, resource } = await requireProvisioner(deps)({
         instanceId: request.params.instanceId,
         toolId: request.params.toolId,
         principal: request.principal ?? { kind: 'pool' },

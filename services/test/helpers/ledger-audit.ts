@@ -29,10 +29,14 @@ interface Deployment extends Owned {
   serviceId: string
 }
 
-/** The ledgers of the providers no creation here uses, as they were before the run: they must not move. */
-export function untouchedLedgers(emulators: RunningEmulators): string {
+/**
+ * The ledgers of the providers no creation here uses, as they were before the run: they must not move.
+ * With `withEmail` AgentMail is left out: the run provisions inboxes, and the audit checks them instead.
+ */
+export function untouchedLedgers(emulators: RunningEmulators, { withEmail = false } = {}): string {
   const { agentmail, telnyx, bankr } = emulators
-  return JSON.stringify([agentmail, telnyx, bankr].map((emulator) => emulator.ledger.snapshot().created))
+  const untouched = withEmail ? [telnyx, bankr] : [agentmail, telnyx, bankr]
+  return JSON.stringify(untouched.map((emulator) => emulator.ledger.snapshot().created))
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
@@ -49,6 +53,8 @@ export async function auditLedgers(
   emulators: RunningEmulators,
   secretBox: SecretBox,
   baseline: string,
+  /** The run provisions AgentMail inboxes: each live one must be an active email row's, and vice versa. */
+  { withEmail = false } = {},
 ): Promise<string[]> {
   const problems: string[] = []
   const { db } = database
@@ -158,6 +164,19 @@ export async function auditLedgers(
   }
   const ownedKeys = new Set(tools.filter((row) => row.status === 'active').map((row) => row.resourceId))
   orphan('OpenRouter key', keys.filter((key) => !ownedKeys.has(key.hash)).length)
-  if (untouchedLedgers(emulators) !== baseline) problems.push('AgentMail, Telnyx or Bankr ledger changed')
+  if (withEmail) {
+    const inboxes = new Set(
+      emulators.agentmail.ledger.all<{ inbox_id: string }>('inbox').map((i) => i.inbox_id),
+    )
+    const activeEmail = tools.filter((row) => row.toolId === 'email' && row.status === 'active')
+    const ownedInboxes = new Set(activeEmail.map((row) => row.resourceId))
+    orphan('inbox', [...inboxes].filter((inbox) => !ownedInboxes.has(inbox)).length)
+    for (const row of activeEmail) {
+      if (!inboxes.has(row.resourceId ?? '')) problems.push(`${row.instanceId}: its inbox is not live`)
+    }
+  }
+  if (untouchedLedgers(emulators, { withEmail }) !== baseline) {
+    problems.push(`${withEmail ? '' : 'AgentMail, '}Telnyx or Bankr ledger changed`)
+  }
   return problems
 }

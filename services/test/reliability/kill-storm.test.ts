@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import { startEmulators } from '../../../emulators/src/start-emulators.js'
-import { instanceInfra } from '../../src/db/schema.js'
+import { instanceInfra, instanceServices } from '../../src/db/schema.js'
 import { createSecretBox } from '../../src/secrets/secret-box.js'
 import { POOL_KEY, testConfig } from '../helpers/build.js'
 import { createTestDatabase } from '../helpers/database.js'
@@ -26,7 +26,7 @@ t.teardown(() => emulators.close())
 const database = await createTestDatabase(t)
 const encryptionKey = `k1:${Buffer.alloc(32, 7).toString('base64')}`
 const secretBox = createSecretBox(testConfig({ SERVICES_ENCRYPTION_KEY: encryptionKey }).encryptionKeys)
-const baseline = untouchedLedgers(emulators)
+const baseline = untouchedLedgers(emulators, { withEmail: true })
 const env = {
   ...emulators.env,
   DATABASE_URL: database.url,
@@ -34,6 +34,7 @@ const env = {
   SERVICES_API_KEY: POOL_KEY,
   SERVICES_ENCRYPTION_KEY: encryptionKey,
   REAPER_INTERVAL_MS: '250',
+  PROVISION_RESUME_AFTER_MS: '1000',
   CREATE_WAIT_MS: '0',
 }
 
@@ -55,16 +56,21 @@ const rows = () => database.db.select().from(instanceInfra)
 const busy = (lifecycle: string) => lifecycle === 'creating' || lifecycle === 'destroying'
 
 t.test(
-  `${ROUNDS} rounds of ${CREATIONS} creations and the last round's destroys, SIGKILLed at random`,
+  `${ROUNDS} rounds of ${CREATIONS} creations, destroys and provisions, SIGKILLed at random`,
   async (t) => {
     let kills = 0
     let destroysAsked = 0
+    let provisionsAsked = 0
     for (let round = 1; round <= ROUNDS; round++) {
       server = await startServerProcess(env)
       // A moment for the restarted server to resume the last round's work, so some of it is ready to destroy.
       if (round > 1) await sleep(1_500)
-      const toDestroy = (await rows()).filter((row) => row.lifecycle === 'ready').map((row) => row.instanceId)
+      const ready = (await rows()).filter((row) => row.lifecycle === 'ready').map((row) => row.instanceId)
+      // Half of what is ready is destroyed, the other half gets an inbox, both cut by the kill.
+      const toDestroy = ready.filter((_, i) => i % 2 === 0)
+      const toEquip = ready.filter((_, i) => i % 2 === 1)
       const asked = [
+        ...toEquip.map((id) => send('POST', `/provision/${id}/email`, { mode: 'pool' })),
         ...Array.from({ length: CREATIONS }, (_, i) =>
           send('POST', '/create-instance', { instanceId: `storm-${round}-${i}` }),
         ),
@@ -74,24 +80,27 @@ t.test(
       await server.kill()
       kills++
       destroysAsked += toDestroy.length
+      provisionsAsked += toEquip.length
       await Promise.all(asked)
     }
 
     server = await startServerProcess(env)
     const started = Date.now()
-    while (Date.now() - started < 120_000 && (await rows()).some((row) => busy(row.lifecycle)))
+    const provisioning = async () =>
+      (await database.db.select().from(instanceServices)).some((row) => row.status === 'provisioning')
+    while (
+      Date.now() - started < 120_000 &&
+      ((await rows()).some((row) => busy(row.lifecycle)) || (await provisioning()))
+    )
       await sleep(250)
     // The reaper may still be releasing what a failed creation held: give it a few passes.
     await sleep(1_500)
     const settled = await rows()
-    const byState = Object.entries(
-      settled.reduce<Record<string, number>>(
-        (n, row) => ({ ...n, [row.lifecycle]: (n[row.lifecycle] ?? 0) + 1 }),
-        {},
-      ),
-    )
+    const counts = new Map<string, number>()
+    for (const row of settled) counts.set(row.lifecycle, (counts.get(row.lifecycle) ?? 0) + 1)
+    const byState = [...counts]
     t.comment(
-      `${kills} kills, ${destroysAsked} destroys asked; ${settled.length} instances: ${byState.map(([s, n]) => `${n} ${s}`).join(', ')}`,
+      `${kills} kills, ${destroysAsked} destroys and ${provisionsAsked} provisions asked; ${settled.length} instances: ${byState.map(([s, n]) => `${n} ${s}`).join(', ')}`,
     )
     t.same(
       settled.filter((row) => busy(row.lifecycle)).map((row) => row.instanceId),
@@ -99,7 +108,7 @@ t.test(
       'nothing left unfinished',
     )
     t.same(
-      await auditLedgers(database, emulators, secretBox, baseline),
+      await auditLedgers(database, emulators, secretBox, baseline, { withEmail: true }),
       [],
       'every ledger matches the database',
     )
@@ -110,12 +119,13 @@ t.test(
     while (Date.now() - drained < 60_000 && (await rows()).some((row) => row.lifecycle !== 'destroyed'))
       await sleep(250)
     t.same(
-      await auditLedgers(database, emulators, secretBox, baseline),
+      await auditLedgers(database, emulators, secretBox, baseline, { withEmail: true }),
       [],
       'after destroying everything, still consistent',
     )
     t.equal(emulators.railway.ledger.all('project').length, 0, 'no project left')
     t.equal(emulators.openrouter.ledger.all('key').length, 0, 'no key left')
+    t.equal(emulators.agentmail.ledger.all('inbox').length, 0, 'no inbox left')
     const made = emulators.railway.ledger.snapshot().created.project ?? 0
     t.ok(
       made <= settled.length,

@@ -373,3 +373,54 @@ t.test('user mode for openrouter and crypto: keys checked with the provider, ref
   t.equal(wallet.statusCode, 201, wallet.body)
   t.match(wallet.json(), { mode: 'user', config: { walletAddress: env.BANKR_WALLET_ADDRESS } })
 })
+
+t.test(
+  'a provision a crash interrupted is finished by the reaper once stale, adopting the inbox',
+  async (t) => {
+    const system = await startSystem(t, { emulators: fastDeploys, env: { PROVISION_RESUME_AFTER_MS: '200' } })
+    const { serviceId } = await readyInstance(t, system, 'agent-1')
+    // What a process killed mid-call leaves: the row written, the inbox made, nothing recorded.
+    await system.database.db.insert(instanceServices).values({
+      instanceId: 'agent-1',
+      toolId: 'email',
+      mode: 'pool',
+      status: 'provisioning',
+      idempotencyKey: 'agent-1:email',
+    })
+    const made = await fetch(`${system.emulators.agentmail.url}/inboxes`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${system.emulators.agentmail.apiKey}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ client_id: 'agent-1%3Aemail' }),
+    }).then((r) => r.json() as Promise<{ inbox_id: string }>)
+
+    const runJobs = () => Promise.all(system.app.periodicJobs.map((job) => job()))
+    await runJobs()
+    const [fresh] = await system.database.db
+      .select()
+      .from(instanceServices)
+      .where(eq(instanceServices.idempotencyKey, 'agent-1:email'))
+    t.equal(fresh?.status, 'provisioning', 'not touched while it could still be in flight')
+
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    await runJobs()
+    const [row] = await system.database.db
+      .select()
+      .from(instanceServices)
+      .where(eq(instanceServices.idempotencyKey, 'agent-1:email'))
+    t.match(
+      row,
+      { status: 'active', resourceId: made.inbox_id },
+      'finished with the inbox the provider had made',
+    )
+    t.equal(inboxes(system).length, 1, 'no second inbox')
+    t.equal(railwayVariables(system, serviceId).AGENTMAIL_INBOX_ID, made.inbox_id, 'on Railway')
+    t.equal(
+      system.emulators.railway.runtimeOf(serviceId)?.env.AGENTMAIL_INBOX_ID,
+      made.inbox_id,
+      'and pushed to the running agent',
+    )
+  },
+)
