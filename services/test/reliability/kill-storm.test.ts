@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { promisify } from 'node:util'
 import t from 'tap'
 import { startEmulators } from '../../../emulators/src/start-emulators.js'
 import { instanceInfra, instanceServices } from '../../src/db/schema.js'
@@ -6,6 +8,7 @@ import { createSecretBox } from '../../src/secrets/secret-box.js'
 import { POOL_KEY, testConfig } from '../helpers/build.js'
 import { createTestDatabase } from '../helpers/database.js'
 import { auditLedgers, untouchedLedgers } from '../helpers/ledger-audit.js'
+import { SECRET_VARIABLES } from '../helpers/secret-variables.js'
 import { type ServerProcess, startServerProcess } from '../helpers/server-process.js'
 
 /**
@@ -39,6 +42,15 @@ const env = {
 }
 
 let server: ServerProcess | undefined
+/** Every secret variable the agents were given, and each server process's output (its last 64 KiB). */
+const secrets = new Set<string>()
+const logs: string[] = []
+async function collectSecrets() {
+  for (const row of await database.db.select().from(instanceInfra)) {
+    const env = row.railwayServiceId ? emulators.railway.runtimeOf(row.railwayServiceId)?.env : undefined
+    for (const name of SECRET_VARIABLES) if (env?.[name]) secrets.add(env[name])
+  }
+}
 t.teardown(() => server?.kill())
 
 const send = (method: string, path: string, body?: object) =>
@@ -77,7 +89,9 @@ t.test(
         ...toDestroy.map((id) => send('DELETE', `/destroy/${id}`)),
       ]
       await sleep(200 + Math.random() * 1_300)
+      await collectSecrets()
       await server.kill()
+      logs.push(server.output())
       kills++
       destroysAsked += toDestroy.length
       provisionsAsked += toEquip.length
@@ -112,6 +126,18 @@ t.test(
       [],
       'every ledger matches the database',
     )
+
+    await collectSecrets()
+    const dump = (
+      await promisify(execFile)('pg_dump', ['--data-only', database.url], { maxBuffer: 256 << 20 })
+    ).stdout
+    const output = [...logs, server.output()].join('\n')
+    const leaked = [...secrets].filter((secret) => dump.includes(secret) || output.includes(secret))
+    t.comment(
+      `${secrets.size} secrets searched in a ${dump.length}-byte dump and ${output.length} bytes of logs`,
+    )
+    t.ok(secrets.size > 0, 'secrets were collected from the running agents')
+    t.equal(leaked.length, 0, 'none in plaintext in the database dump or the server output')
 
     for (const row of settled)
       if (row.lifecycle !== 'destroyed') await send('DELETE', `/destroy/${row.instanceId}`)
