@@ -25,6 +25,8 @@ import { periodicJobs } from './lifecycle/periodic-jobs.js'
 import { createStatusService } from './lifecycle/status-batch.js'
 import { createStatusBatcher } from './lifecycle/status-batcher.js'
 import { createToolPlugins, type ToolPlugins } from './plugins/index.js'
+import { createInstanceLeases } from './replicas/instance-leases.js'
+import { newReplicaId } from './replicas/replica-id.js'
 import { registerRoutes } from './routes/index.js'
 import { createSecretBox } from './secrets/secret-box.js'
 
@@ -146,6 +148,11 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   const runtime = deps.runtime ?? createRuntimeClient({ dispatcher: runtimeAgent })
   const events = createInstanceEvents()
   let stopping = false
+  const coordinated = config.replicas.coordination === 'postgres' && deps.database.kind === 'postgres'
+  const replicaId = newReplicaId()
+  const leases = coordinated
+    ? createInstanceLeases(deps.database.db, replicaId, config.replicas.leaseMs)
+    : undefined
   const lifecycle =
     deps.railway &&
     createLifecycleEngine(
@@ -162,6 +169,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
         events,
         stopping: () => stopping,
         observer: metrics.lifecycle,
+        ...(leases ? { leases } : {}),
       },
       () => {
         stopping = true

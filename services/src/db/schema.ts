@@ -89,6 +89,13 @@ export const instanceInfra = pgTable(
      * variable). Cleared once the runtime accepts them; the reaper retries until then.
      */
     pendingEnv: text('pending_env'),
+    /**
+     * With REPLICA_COORDINATION=postgres: the replica running this instance's creation or destroy, until
+     * `lease_expires_at`. It renews the lease while it works; once it lapses (the replica died) another
+     * replica may take the work over. Null when nobody holds it.
+     */
+    leaseOwner: text('lease_owner'),
+    leaseExpiresAt: timestamptz('lease_expires_at'),
     ...errorAndTimestampColumns(),
   },
   (table) => [

@@ -62,8 +62,11 @@ export async function runCreation(
 
   const guard = async () => {
     if (deps.stopping()) throw new Interrupted('the server is shutting down')
-    const { lifecycle } = await getInfra(db, instanceId)
+    const { lifecycle, leaseOwner } = await getInfra(db, instanceId)
     if (lifecycle !== 'creating') throw new Interrupted(`the instance is now ${lifecycle}`)
+    if (deps.leases && leaseOwner !== deps.leases.owner) {
+      throw new Interrupted('another replica took the creation over (this lease lapsed)')
+    }
   }
   const run = createStepRunner({
     steps,

@@ -42,6 +42,9 @@ export async function runCleanup(deps: LifecycleDeps, instanceId: string): Promi
     retryBaseMs: deps.tuning.stepRetryBaseMs,
     guard: async () => {
       if (deps.stopping()) throw new Interrupted('the server is shutting down')
+      if (deps.leases && !(await deps.leases.holds(instanceId))) {
+        throw new Interrupted('another replica took the destroy over (this lease lapsed)')
+      }
     },
     onChange: (name) => deps.events.emit(instanceId, { kind: 'step', operation: 'destroy', name }),
     logError: (err, msg) => deps.log.error({ err, instanceId }, msg),
