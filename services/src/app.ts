@@ -25,6 +25,7 @@ import { periodicJobs } from './lifecycle/periodic-jobs.js'
 import { createStatusService } from './lifecycle/status-batch.js'
 import { createStatusBatcher } from './lifecycle/status-batcher.js'
 import { createToolPlugins, type ToolPlugins } from './plugins/index.js'
+import { createFleetLeader, onlyOnLeader } from './replicas/fleet-leader.js'
 import { createInstanceLeases } from './replicas/instance-leases.js'
 import { newReplicaId } from './replicas/replica-id.js'
 import { registerRoutes } from './routes/index.js'
@@ -183,10 +184,29 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     await health.close()
     await runtimeAgent?.close()
   })
-  app.decorate(
-    'periodicJobs',
-    periodicJobs(config, { db: deps.database.db, plugins, secretBox, runtime, log: app.log, numberPool }),
-  )
+  const jobs = periodicJobs(config, {
+    db: deps.database.db,
+    plugins,
+    secretBox,
+    runtime,
+    log: app.log,
+    numberPool,
+  })
+  // Resuming creations and destroys stays on every replica (the instance leases make it safe); pushes,
+  // tool-release retries and the number pool cleanup run on one. A leader is renewed every reaper pass,
+  // so its term spans a few passes; a leader that dies is replaced once the term lapses.
+  const leader = coordinated
+    ? createFleetLeader(
+        deps.database.db,
+        'periodic-jobs',
+        replicaId,
+        Math.max(config.replicas.leaseMs, 3 * config.lifecycle.reaperIntervalMs),
+      )
+    : undefined
+  app.decorate('periodicJobs', leader ? onlyOnLeader(leader, jobs) : jobs)
+  app.addHook('onClose', async () => {
+    await leader?.resign().catch((err) => app.log.warn({ err }, 'could not resign the periodic jobs lease'))
+  })
   registerRoutes(app, {
     config,
     database: deps.database,

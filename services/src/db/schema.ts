@@ -216,3 +216,14 @@ export const phoneNumberPool = pgTable(
 )
 
 export type PhoneNumberPoolRow = typeof phoneNumberPool.$inferSelect
+
+/**
+ * Named fleet-wide leases (REPLICA_COORDINATION=postgres), e.g. `periodic-jobs`: the replica holding one
+ * until `expires_at` is the only one doing that job; it renews the lease each time, and another replica
+ * takes it once it lapses.
+ */
+export const fleetLeases = pgTable('fleet_leases', {
+  name: text('name').primaryKey(),
+  owner: text('owner').notNull(),
+  expiresAt: timestamptz('expires_at').notNull(),
+})
