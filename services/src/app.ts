@@ -25,6 +25,7 @@ import { periodicJobs } from './lifecycle/periodic-jobs.js'
 import { createStatusService } from './lifecycle/status-batch.js'
 import { createStatusBatcher } from './lifecycle/status-batcher.js'
 import { createToolPlugins, type ToolPlugins } from './plugins/index.js'
+import { createFleetCreationSlots } from './replicas/creation-slots.js'
 import { createFleetLeader, onlyOnLeader } from './replicas/fleet-leader.js'
 import { createInstanceLeases } from './replicas/instance-leases.js'
 import { newReplicaId } from './replicas/replica-id.js'
@@ -170,7 +171,16 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
         events,
         stopping: () => stopping,
         observer: metrics.lifecycle,
-        ...(leases ? { leases } : {}),
+        ...(leases
+          ? {
+              leases,
+              creationSlots: createFleetCreationSlots(
+                deps.database.db,
+                replicaId,
+                config.railway.maxConcurrentCreations,
+              ),
+            }
+          : {}),
       },
       () => {
         stopping = true

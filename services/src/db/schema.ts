@@ -227,3 +227,27 @@ export const fleetLeases = pgTable('fleet_leases', {
   owner: text('owner').notNull(),
   expiresAt: timestamptz('expires_at').notNull(),
 })
+
+/**
+ * Fleet-wide request pacing (REPLICA_COORDINATION=postgres), one row per bucket (`railway`): the time the
+ * next request may go out, moved on by `1 / rate` for each request taken (a GCRA token bucket of capacity
+ * 1, like the in-process one), so all replicas together keep to one rate.
+ */
+export const fleetRateBuckets = pgTable('fleet_rate_buckets', {
+  name: text('name').primaryKey(),
+  nextAt: timestamptz('next_at').notNull().defaultNow(),
+})
+
+/**
+ * Railway's concurrent-creation slots shared by all replicas (REPLICA_COORDINATION=postgres), rows
+ * 0..RAILWAY_MAX_CONCURRENT_CREATIONS-1. A slot belongs to an instance, not to a replica: from before its
+ * `projectCreate` until its domain exists or its project is deleted, so a creation whose replica died keeps
+ * its slot until another replica resumes (or undoes) it, as Railway still counts it in flight.
+ */
+export const railwayCreationSlots = pgTable('railway_creation_slots', {
+  slot: integer('slot').primaryKey(),
+  instanceId: text('instance_id'),
+  /** The replica that took it, for operators. */
+  owner: text('owner'),
+  takenAt: timestamptz('taken_at'),
+})

@@ -4,6 +4,7 @@ import type { Database } from '../db/open-database.js'
 import { type InstanceInfra, instanceInfra, type ToolId } from '../db/schema.js'
 import { createStepsRepository } from '../db/steps-repository.js'
 import { projectNameFor } from '../infra/railway/index.js'
+import { inProcessSlots } from '../replicas/creation-slots.js'
 import type { LifecycleDeps } from './context.js'
 import { Interrupted, PermanentFailure } from './failure.js'
 import { newInstanceSecrets, ownEnv, runtimeCredentialOf, sealRuntimeCredential } from './instance-env.js'
@@ -89,7 +90,8 @@ export async function runCreation(
     }
 
     // The Railway part holds one of the workspace's creation slots (8 at once by default).
-    await railway.withCreationSlot(async () => {
+    const slots = deps.creationSlots ?? inProcessSlots(railway)
+    await slots.hold(instanceId, async () => {
       await run('project', async (resumed) => {
         const name = projectNameFor(instanceId)
         const ids = (resumed && (await railway.findProjectIds(name))) || (await railway.createProject(name))

@@ -71,6 +71,8 @@ export async function runCleanup(deps: LifecycleDeps, instanceId: string): Promi
 
   try {
     await run('railway', () => releaseRailway(deps, infra))
+    // The project is gone: a creation stopped half-way no longer counts against the creation slots.
+    await deps.creationSlots?.release(instanceId)
   } catch (error) {
     if (!(error instanceof StepFailed)) throw error
     failed = true
