@@ -5,8 +5,11 @@ import { execRows } from './rows.js'
 
 /** Railway's concurrent-creation slots, as the creation and destroy steps use them. */
 export interface CreationSlots {
-  /** Runs the Railway part of `instanceId`'s creation holding a slot. */
-  hold<T>(instanceId: string, fn: () => Promise<T>): Promise<T>
+  /**
+   * Runs the Railway part of `instanceId`'s creation holding a slot. `checkpoint` is called while waiting
+   * for one: when it throws (a shutdown, a destroy request, a lost lease), the wait ends with that error.
+   */
+  hold<T>(instanceId: string, fn: () => Promise<T>, checkpoint?: () => Promise<void>): Promise<T>
   /** The instance's Railway project is gone: whatever slot it kept is free. */
   release(instanceId: string): Promise<void>
 }
@@ -90,20 +93,24 @@ export function createFleetCreationSlots(
     return (project?.attempts ?? 0) > 0 && domain?.state !== 'done'
   }
 
-  const acquire = async (instanceId: string) => {
+  const acquire = async (instanceId: string, checkpoint?: () => Promise<void>) => {
     // A resumed creation finds its own slot at once, without queueing behind new ones (which may be
     // waiting for exactly the slots resumed creations hold).
     if (await tryTake(instanceId)) return
     const turn = line.then(async () => {
-      while (!(await tryTake(instanceId))) await sleep(pollMs + Math.random() * pollMs)
+      for (;;) {
+        await checkpoint?.()
+        if (await tryTake(instanceId)) return
+        await sleep(pollMs + Math.random() * pollMs)
+      }
     })
     line = turn.catch(() => undefined)
     await turn
   }
 
   return {
-    async hold(instanceId, fn) {
-      await acquire(instanceId)
+    async hold(instanceId, fn, checkpoint) {
+      await acquire(instanceId, checkpoint)
       let keep = false
       try {
         return await fn()

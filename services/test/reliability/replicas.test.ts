@@ -1,3 +1,4 @@
+import { once } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { sql } from 'drizzle-orm'
 import t from 'tap'
@@ -15,6 +16,9 @@ import { type ServerProcess, startServerProcess } from '../helpers/server-proces
  * work over once its leases lapse. Then every instance is ready and made exactly once, every ledger
  * matches the database (no orphans), and the Railway emulator never saw more than 50 requests in a
  * second or more than 8 creations at once.
+ *
+ * Then a replica stopped with SIGTERM mid-creation hands its work over at once (it releases its leases),
+ * and the last one finishes it.
  *
  * make test: 100 creations (about 30 s here); REPLICA_CREATIONS changes it.
  */
@@ -129,4 +133,52 @@ t.test(`${CREATIONS} creations over three replicas, one SIGKILLed mid-run`, asyn
     `nor more than 8 creations at once (peak ${stats.peakConcurrentCreations})`,
   )
   t.equal(stats.rateLimited, 0, 'and answered no 429')
+})
+
+t.test('a replica stopped with SIGTERM mid-creation: the last one finishes its work', async (t) => {
+  const [, stopping, last] = replicas as [ServerProcess, ServerProcess, ServerProcess]
+  const before = (await rows()).length
+  const ids = Array.from({ length: 20 }, (_, i) => `handoff-${i}`)
+  t.same(
+    await Promise.all(ids.map((id) => create(stopping, id))),
+    ids.map(() => true),
+    'the stopping replica accepted them all',
+  )
+  const pattern = `%/${stopping.child.pid}/%`
+  const leased = await queryRows<{ n: number }>(
+    database,
+    sql`select count(*)::int as n from instance_infra where lease_owner like ${pattern}`,
+  )
+  const exited = once(stopping.child, 'exit')
+  const sentAt = Date.now()
+  stopping.child.kill('SIGTERM')
+  const [code, signal] = await exited
+  const stopMs = Date.now() - sentAt
+  t.ok((leased[0]?.n ?? 0) > 0, `SIGTERM while it held ${leased[0]?.n} leases`)
+  t.ok(stopMs < 10_000, `it stopped within its grace (${stopMs} ms, ${code ?? signal})`)
+  const handedOver = await queryRows<{ n: number }>(
+    database,
+    sql`select count(*)::int as n from instance_infra where lease_owner like ${pattern}`,
+  )
+  t.equal(handedOver[0]?.n, 0, 'and released every lease on the way out')
+
+  const started = Date.now()
+  const done = async () => (await rows()).every((row) => row.lifecycle === 'ready')
+  while (Date.now() - started < 60_000 && !(await done())) await sleep(250)
+  const all = await rows()
+  t.equal(all.length, before + ids.length)
+  t.same(
+    all.filter((row) => row.lifecycle !== 'ready').map((row) => `${row.instanceId}: ${row.lifecycle}`),
+    [],
+    `the last replica finished them (${((Date.now() - started) / 1000).toFixed(1)} s after the stop)`,
+  )
+  t.equal(emulators.railway.ledger.snapshot().created.project, all.length, 'each made exactly once')
+  t.same(
+    await auditLedgers(database, emulators, secretBox, baseline),
+    [],
+    'every ledger matches the database',
+  )
+  const stats = emulators.railway.stats()
+  t.ok(stats.peakPerSecond <= 50 && stats.peakConcurrentCreations <= 8, 'still within the Railway budget')
+  t.ok(last.child.exitCode === null, 'the last replica is still up')
 })
