@@ -26,6 +26,10 @@ import { createProvisioner } from './lifecycle/provision-tool.js'
 import { createStatusService } from './lifecycle/status-batch.js'
 import { createStatusBatcher } from './lifecycle/status-batcher.js'
 import { createToolPlugins, type ToolPlugins } from './plugins/index.js'
+import { createFleetCreationSlots } from './replicas/creation-slots.js'
+import { createFleetLeader, onlyOnLeader } from './replicas/fleet-leader.js'
+import { createInstanceLeases } from './replicas/instance-leases.js'
+import { newReplicaId } from './replicas/replica-id.js'
 import { registerRoutes } from './routes/index.js'
 import { createSecretBox } from './secrets/secret-box.js'
 
@@ -147,6 +151,11 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   const runtime = deps.runtime ?? createRuntimeClient({ dispatcher: runtimeAgent })
   const events = createInstanceEvents()
   let stopping = false
+  const coordinated = config.replicas.coordination === 'postgres' && deps.database.kind === 'postgres'
+  const replicaId = newReplicaId()
+  const leases = coordinated
+    ? createInstanceLeases(deps.database.db, replicaId, config.replicas.leaseMs)
+    : undefined
   const lifecycle =
     deps.railway &&
     createLifecycleEngine(
@@ -163,6 +172,16 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
         events,
         stopping: () => stopping,
         observer: metrics.lifecycle,
+        ...(leases
+          ? {
+              leases,
+              creationSlots: createFleetCreationSlots(
+                deps.database.db,
+                replicaId,
+                config.railway.maxConcurrentCreations,
+              ),
+            }
+          : {}),
       },
       () => {
         stopping = true
@@ -188,18 +207,31 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       railway: deps.railway,
       config,
     })
-  app.decorate(
-    'periodicJobs',
-    periodicJobs(config, {
-      db: deps.database.db,
-      plugins,
-      secretBox,
-      runtime,
-      log: app.log,
-      numberPool,
-      provision,
-    }),
-  )
+  const jobs = periodicJobs(config, {
+    db: deps.database.db,
+    plugins,
+    secretBox,
+    runtime,
+    log: app.log,
+    numberPool,
+    provision,
+  })
+  // Resuming creations and destroys stays on every replica (the instance leases make it safe); pushes,
+  // tool-release retries, finishing interrupted provisions and the number pool cleanup run on one. A
+  // leader is renewed every reaper pass, so its term spans a few passes; a leader that dies is replaced
+  // once the term lapses.
+  const leader = coordinated
+    ? createFleetLeader(
+        deps.database.db,
+        'periodic-jobs',
+        replicaId,
+        Math.max(config.replicas.leaseMs, 3 * config.lifecycle.reaperIntervalMs),
+      )
+    : undefined
+  app.decorate('periodicJobs', leader ? onlyOnLeader(leader, jobs) : jobs)
+  app.addHook('onClose', async () => {
+    await leader?.resign().catch((err) => app.log.warn({ err }, 'could not resign the periodic jobs lease'))
+  })
   registerRoutes(app, {
     config,
     database: deps.database,

@@ -71,6 +71,13 @@ export const EnvSchema = Type.Object({
   INSTANCE_RATE_LIMIT_PER_MINUTE: integer({ default: 60, minimum: 1, maximum: 100_000 }),
   CONFIGURE_WAIT_MS: integer({ default: 60_000, minimum: 0, maximum: MAX_TIMER_MS }),
 
+  REPLICA_COORDINATION: Type.Unsafe<'off' | 'postgres'>({
+    type: 'string',
+    enum: ['off', 'postgres'],
+    default: 'off',
+  }),
+  REPLICA_LEASE_MS: integer({ default: 30_000, minimum: 500, maximum: MAX_TIMER_MS }),
+
   OPENROUTER_API_URL: httpUrl('https://openrouter.ai/api/v1'),
   OPENROUTER_MANAGEMENT_KEY: optionalString(),
 
@@ -154,6 +161,15 @@ export interface Config {
     configureWaitMs: number
     /** One REST provider request (OpenRouter, AgentMail, Telnyx, Bankr) without an answer by then fails. */
     providerTimeoutMs: number
+  }
+  replicas: {
+    /**
+     * `postgres`: several replicas share one Postgres, and coordinate through it (instance leases,
+     * one runner of the periodic jobs, one Railway budget). `off`: a single process.
+     */
+    coordination: 'off' | 'postgres'
+    /** A replica that stops renewing its lease on an instance's work loses it after this long. */
+    leaseMs: number
   }
 }
 
@@ -334,6 +350,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     report('HEADERS_TIMEOUT_MS', `must not exceed REQUEST_TIMEOUT_MS (${requestTimeout})`)
   }
 
+  // Replicas coordinate through one shared Postgres; an embedded PGlite is one process's alone.
+  if (input.REPLICA_COORDINATION === 'postgres' && input.DATABASE_URL === undefined) {
+    report('REPLICA_COORDINATION', 'postgres needs DATABASE_URL (replicas share one Postgres)')
+  }
+
   if (!valid || problemsByName.size > 0) {
     const problems = ENV_NAMES.flatMap((name) => {
       const list = problemsByName.get(name)
@@ -404,5 +425,6 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       configureWaitMs: values.CONFIGURE_WAIT_MS,
       providerTimeoutMs: values.PROVIDER_TIMEOUT_MS,
     },
+    replicas: { coordination: values.REPLICA_COORDINATION, leaseMs: values.REPLICA_LEASE_MS },
   }
 }

@@ -2,8 +2,9 @@ import closeWithGrace from 'close-with-grace'
 import { buildApp } from './app.js'
 import { type Config, ConfigError, loadConfig } from './config.js'
 import { migrateDatabase } from './db/migrate.js'
-import { openDatabase } from './db/open-database.js'
+import { type DatabaseHandle, openDatabase } from './db/open-database.js'
 import { createRailway, type Railway, RailwayError } from './infra/railway/index.js'
+import { createFleetTokens } from './replicas/fleet-rate-bucket.js'
 
 /** Prints one message and exits: a half-configured control plane must not start. */
 function refuseToStart(message: string): never {
@@ -21,9 +22,14 @@ function configFromEnv(): Config {
   }
 }
 
-function railwayFrom(config: Config): Railway {
+function railwayFrom(config: Config, database: DatabaseHandle): Railway {
+  // Replicas share one Railway token, so they share its rate too: a bucket row in Postgres.
+  const fleet =
+    config.replicas.coordination === 'postgres' && database.kind === 'postgres'
+      ? createFleetTokens(database.db, 'railway')
+      : undefined
   try {
-    return createRailway(config)
+    return createRailway(config, fleet ? { governor: { fleet } } : {})
   } catch (error) {
     refuseToStart(`${(error as Error).message} (\`make dev\` points services at the emulators)`)
   }
@@ -32,9 +38,9 @@ function railwayFrom(config: Config): Railway {
 /** The process: config, database, migrations, Railway, the app, `listen`, and a graceful stop. */
 async function main() {
   const config = configFromEnv()
-  const railway = railwayFrom(config)
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir })
   await migrateDatabase(database)
+  const railway = railwayFrom(config, database)
   const app = await buildApp(config, { database, railway })
 
   // A token that cannot see the workspace will never work: say so and stop. Railway being down is not

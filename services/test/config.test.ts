@@ -228,6 +228,25 @@ t.test('registry credentials must be set together', async (t) => {
   ])
 })
 
+t.test('replica coordination: off by default; postgres needs a shared Postgres', async (t) => {
+  t.same(loadConfig(required()).replicas, { coordination: 'off', leaseMs: 30_000 })
+  t.same(
+    loadConfig({
+      ...required(),
+      REPLICA_COORDINATION: 'postgres',
+      REPLICA_LEASE_MS: '5000',
+      DATABASE_URL: 'postgres://db/services',
+    }).replicas,
+    { coordination: 'postgres', leaseMs: 5_000 },
+  )
+  t.same(configError({ ...required(), REPLICA_COORDINATION: 'postgres' }).problems, [
+    'REPLICA_COORDINATION: postgres needs DATABASE_URL (replicas share one Postgres)',
+  ])
+  t.same(configError({ ...required(), REPLICA_COORDINATION: 'redis' }).problems, [
+    'REPLICA_COORDINATION: must be one of off, postgres',
+  ])
+})
+
 t.test('secret values never appear in the error', async (t) => {
   const fixedKey = (text: string) => Buffer.from(text.padEnd(32, '.')).toString('base64')
   const secrets = {

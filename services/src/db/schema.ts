@@ -89,6 +89,13 @@ export const instanceInfra = pgTable(
      * variable). Cleared once the runtime accepts them; the reaper retries until then.
      */
     pendingEnv: text('pending_env'),
+    /**
+     * With REPLICA_COORDINATION=postgres: the replica running this instance's creation or destroy, until
+     * `lease_expires_at`. It renews the lease while it works; once it lapses (the replica died) another
+     * replica may take the work over. Null when nobody holds it.
+     */
+    leaseOwner: text('lease_owner'),
+    leaseExpiresAt: timestamptz('lease_expires_at'),
     ...errorAndTimestampColumns(),
   },
   (table) => [
@@ -209,3 +216,38 @@ export const phoneNumberPool = pgTable(
 )
 
 export type PhoneNumberPoolRow = typeof phoneNumberPool.$inferSelect
+
+/**
+ * Named fleet-wide leases (REPLICA_COORDINATION=postgres), e.g. `periodic-jobs`: the replica holding one
+ * until `expires_at` is the only one doing that job; it renews the lease each time, and another replica
+ * takes it once it lapses.
+ */
+export const fleetLeases = pgTable('fleet_leases', {
+  name: text('name').primaryKey(),
+  owner: text('owner').notNull(),
+  expiresAt: timestamptz('expires_at').notNull(),
+})
+
+/**
+ * Fleet-wide request pacing (REPLICA_COORDINATION=postgres), one row per bucket (`railway`): the time the
+ * next request may go out, moved on by `1 / rate` for each request taken (a GCRA token bucket of capacity
+ * 1, like the in-process one), so all replicas together keep to one rate.
+ */
+export const fleetRateBuckets = pgTable('fleet_rate_buckets', {
+  name: text('name').primaryKey(),
+  nextAt: timestamptz('next_at').notNull().defaultNow(),
+})
+
+/**
+ * Railway's concurrent-creation slots shared by all replicas (REPLICA_COORDINATION=postgres), rows
+ * 0..RAILWAY_MAX_CONCURRENT_CREATIONS-1. A slot belongs to an instance, not to a replica: from before its
+ * `projectCreate` until its domain exists or its project is deleted, so a creation whose replica died keeps
+ * its slot until another replica resumes (or undoes) it, as Railway still counts it in flight.
+ */
+export const railwayCreationSlots = pgTable('railway_creation_slots', {
+  slot: integer('slot').primaryKey(),
+  instanceId: text('instance_id'),
+  /** The replica that took it, for operators. */
+  owner: text('owner'),
+  takenAt: timestamptz('taken_at'),
+})

@@ -1,6 +1,8 @@
 import type { Config } from '../config.js'
 import type { Operation } from '../db/schema.js'
 import type { RailwayClient } from '../infra/railway/index.js'
+import type { CreationSlots } from '../replicas/creation-slots.js'
+import type { InstanceLeases } from '../replicas/instance-leases.js'
 import type { InstanceEvents } from './events.js'
 import type { StatusBatcher } from './status-batcher.js'
 import type { ToolResourceDeps } from './tool-resources.js'
@@ -66,4 +68,8 @@ export interface LifecycleDeps extends ToolResourceDeps {
   /** True once the server is shutting down: work stops at the next step boundary and resumes on restart. */
   stopping(): boolean
   observer?: LifecycleObserver
+  /** Several replicas on one Postgres (REPLICA_COORDINATION=postgres): per-instance leases. */
+  leases?: InstanceLeases
+  /** Railway's creation slots; default: the governor's in-process ones. */
+  creationSlots?: CreationSlots
 }

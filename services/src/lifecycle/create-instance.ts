@@ -4,6 +4,7 @@ import type { Database } from '../db/open-database.js'
 import { type InstanceInfra, instanceInfra, type ToolId } from '../db/schema.js'
 import { createStepsRepository } from '../db/steps-repository.js'
 import { projectNameFor } from '../infra/railway/index.js'
+import { inProcessSlots } from '../replicas/creation-slots.js'
 import type { LifecycleDeps } from './context.js'
 import { Interrupted, PermanentFailure } from './failure.js'
 import { newInstanceSecrets, ownEnv, runtimeCredentialOf, sealRuntimeCredential } from './instance-env.js'
@@ -62,8 +63,11 @@ export async function runCreation(
 
   const guard = async () => {
     if (deps.stopping()) throw new Interrupted('the server is shutting down')
-    const { lifecycle } = await getInfra(db, instanceId)
+    const { lifecycle, leaseOwner } = await getInfra(db, instanceId)
     if (lifecycle !== 'creating') throw new Interrupted(`the instance is now ${lifecycle}`)
+    if (deps.leases && leaseOwner !== deps.leases.owner) {
+      throw new Interrupted('another replica took the creation over (this lease lapsed)')
+    }
   }
   const run = createStepRunner({
     steps,
@@ -86,62 +90,68 @@ export async function runCreation(
     }
 
     // The Railway part holds one of the workspace's creation slots (8 at once by default).
-    await railway.withCreationSlot(async () => {
-      await run('project', async (resumed) => {
-        const name = projectNameFor(instanceId)
-        const ids = (resumed && (await railway.findProjectIds(name))) || (await railway.createProject(name))
-        return setInfra(instanceId, {
-          railwayProjectId: ids.projectId,
-          railwayEnvironmentId: ids.environmentId,
+    const slots = deps.creationSlots ?? inProcessSlots(railway)
+    await slots.hold(
+      instanceId,
+      async () => {
+        await run('project', async (resumed) => {
+          const name = projectNameFor(instanceId)
+          const ids = (resumed && (await railway.findProjectIds(name))) || (await railway.createProject(name))
+          return setInfra(instanceId, {
+            railwayProjectId: ids.projectId,
+            railwayEnvironmentId: ids.environmentId,
+          })
         })
-      })
 
-      await run('service', async (resumed) => {
-        const row = await getInfra(db, instanceId)
-        const projectId = row.railwayProjectId as string
-        const environmentId = row.railwayEnvironmentId as string
-        if (resumed) {
-          // Made by the attempt that crashed: it carries that attempt's token, whose hash is recorded.
-          const project = await railway.getProject(projectId)
-          const existing = project?.services.find((service) => service.name === SERVICE_NAME)
-          if (existing) return setInfra(instanceId, { railwayServiceId: existing.id })
-        }
-        // Intent first: the hash of the token and the sealed runtime credential this attempt sends.
-        const secrets = newInstanceSecrets()
-        await setInfra(instanceId, {
-          tokenHash: secrets.serviceTokenHash,
-          runtimeCredential: sealRuntimeCredential(deps.secretBox, instanceId, secrets.runtimeCredential),
-        })(db)
-        const toolEnv = Object.assign(
-          {},
-          ...(await liveToolRows(db, instanceId)).map((r) => envOf(deps.secretBox, r)),
-        )
-        const { serviceId } = await railway.createService({
-          projectId,
-          environmentId,
-          name: SERVICE_NAME,
-          image: row.image,
-          variables: { ...spec.env, ...toolEnv, ...ownEnv(instanceId, config.runtime.port, secrets) },
+        await run('service', async (resumed) => {
+          const row = await getInfra(db, instanceId)
+          const projectId = row.railwayProjectId as string
+          const environmentId = row.railwayEnvironmentId as string
+          if (resumed) {
+            // Made by the attempt that crashed: it carries that attempt's token, whose hash is recorded.
+            const project = await railway.getProject(projectId)
+            const existing = project?.services.find((service) => service.name === SERVICE_NAME)
+            if (existing) return setInfra(instanceId, { railwayServiceId: existing.id })
+          }
+          // Intent first: the hash of the token and the sealed runtime credential this attempt sends.
+          const secrets = newInstanceSecrets()
+          await setInfra(instanceId, {
+            tokenHash: secrets.serviceTokenHash,
+            runtimeCredential: sealRuntimeCredential(deps.secretBox, instanceId, secrets.runtimeCredential),
+          })(db)
+          const toolEnv = Object.assign(
+            {},
+            ...(await liveToolRows(db, instanceId)).map((r) => envOf(deps.secretBox, r)),
+          )
+          const { serviceId } = await railway.createService({
+            projectId,
+            environmentId,
+            name: SERVICE_NAME,
+            image: row.image,
+            variables: { ...spec.env, ...toolEnv, ...ownEnv(instanceId, config.runtime.port, secrets) },
+          })
+          return setInfra(instanceId, { railwayServiceId: serviceId })
         })
-        return setInfra(instanceId, { railwayServiceId: serviceId })
-      })
 
-      await run('volume_domain', async (resumed) => {
-        const row = await getInfra(db, instanceId)
-        const { volumeId, domain } = await railway.createVolumeAndDomain({
-          projectId: row.railwayProjectId as string,
-          environmentId: row.railwayEnvironmentId as string,
-          serviceId: row.railwayServiceId as string,
-          targetPort: config.runtime.port,
-          resume: resumed,
+        await run('volume_domain', async (resumed) => {
+          const row = await getInfra(db, instanceId)
+          const { volumeId, domain } = await railway.createVolumeAndDomain({
+            projectId: row.railwayProjectId as string,
+            environmentId: row.railwayEnvironmentId as string,
+            serviceId: row.railwayServiceId as string,
+            targetPort: config.runtime.port,
+            resume: resumed,
+          })
+          return setInfra(instanceId, {
+            railwayVolumeId: volumeId,
+            railwayDomain: domain,
+            url: `${config.runtime.urlScheme}://${domain}`,
+          })
         })
-        return setInfra(instanceId, {
-          railwayVolumeId: volumeId,
-          railwayDomain: domain,
-          url: `${config.runtime.urlScheme}://${domain}`,
-        })
-      })
-    })
+      },
+      // Waiting for a slot (several replicas) ends on a shutdown, a destroy request or a lost lease.
+      guard,
+    )
 
     await run('deploy', () => waitForDeployment(deps, instanceId, guard))
 

@@ -42,6 +42,9 @@ export async function runCleanup(deps: LifecycleDeps, instanceId: string): Promi
     retryBaseMs: deps.tuning.stepRetryBaseMs,
     guard: async () => {
       if (deps.stopping()) throw new Interrupted('the server is shutting down')
+      if (deps.leases && !(await deps.leases.holds(instanceId))) {
+        throw new Interrupted('another replica took the destroy over (this lease lapsed)')
+      }
     },
     onChange: (name) => deps.events.emit(instanceId, { kind: 'step', operation: 'destroy', name }),
     logError: (err, msg) => deps.log.error({ err, instanceId }, msg),
@@ -68,6 +71,8 @@ export async function runCleanup(deps: LifecycleDeps, instanceId: string): Promi
 
   try {
     await run('railway', () => releaseRailway(deps, infra))
+    // The project is gone: a creation stopped half-way no longer counts against the creation slots.
+    await deps.creationSlots?.release(instanceId)
   } catch (error) {
     if (!(error instanceof StepFailed)) throw error
     failed = true

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import { and, eq, inArray, sql } from 'drizzle-orm'
 import { instanceInfra } from '../db/schema.js'
 import type { LifecycleDeps, OperationOutcome } from './context.js'
@@ -26,7 +27,8 @@ export interface LifecycleEngine {
 /**
  * One operation per instance at a time in this process: a repeated request joins the one in flight, a
  * destroy queues behind a creation (which it has asked to stop). The database is the source of truth;
- * this map only prevents duplicate work inside one process.
+ * this map only prevents duplicate work inside one process. With `deps.leases` (several replicas), the
+ * instance's lease in the database keeps the other replicas out too.
  */
 export function createLifecycleEngine(deps: LifecycleDeps, setStopping: () => void): LifecycleEngine {
   const running = new Map<string, { kind: Kind; done: Promise<void> }>()
@@ -50,7 +52,7 @@ export function createLifecycleEngine(deps: LifecycleDeps, setStopping: () => vo
     if (current?.kind === kind) return current.done
     if (closed) return Promise.resolve()
     const done = (current?.done ?? Promise.resolve())
-      .then(observed(kind, work))
+      .then(() => leased(instanceId, kind, observed(kind, work)))
       .then(
         () => undefined,
         (err) =>
@@ -65,6 +67,45 @@ export function createLifecycleEngine(deps: LifecycleDeps, setStopping: () => vo
       })
     running.set(instanceId, { kind, done })
     return done
+  }
+
+  /** Whether an operation of `kind` still has something to do (another replica may have finished it). */
+  const stillWanted = async (instanceId: string, kind: Kind) => {
+    const [row] = await deps.db
+      .select({ lifecycle: instanceInfra.lifecycle })
+      .from(instanceInfra)
+      .where(eq(instanceInfra.instanceId, instanceId))
+    if (!row) return false
+    return kind === 'create' ? row.lifecycle === 'creating' : ['destroying', 'failed'].includes(row.lifecycle)
+  }
+
+  /**
+   * Runs `run` holding the instance's lease. While another replica holds it this waits, polling: a caller
+   * here (an HTTP request) joins the work running there, and takes it over if that replica dies and its
+   * lease lapses with the work unfinished. The lease is renewed every third of its term while `run` works;
+   * a renewal that finds it gone makes the step guard stop the work at its next boundary.
+   */
+  const leased = async (instanceId: string, kind: Kind, run: () => Promise<void>) => {
+    const { leases } = deps
+    if (!leases) return run()
+    while (!(await leases.claim(instanceId))) {
+      if (closed || !(await stillWanted(instanceId, kind))) return
+      await sleep(Math.min(1_000, leases.leaseMs / 10))
+    }
+    const renewal = setInterval(() => {
+      leases
+        .renew(instanceId)
+        .catch((err) => deps.log.warn({ err, instanceId }, 'lease renewal failed; it is tried again'))
+    }, leases.leaseMs / 3)
+    renewal.unref()
+    try {
+      await run()
+    } finally {
+      clearInterval(renewal)
+      await leases
+        .release(instanceId)
+        .catch((err) => deps.log.warn({ err, instanceId }, 'lease release failed; it lapses on its own'))
+    }
   }
 
   const createThenUndo = async (instanceId: string) => {
@@ -127,6 +168,11 @@ export function createLifecycleEngine(deps: LifecycleDeps, setStopping: () => vo
    * tool row, or a Railway release not done). Released resources that failed are retried with backoff.
    */
   async function reapOnce() {
+    // With leases, work another live replica holds is its business: only free or lapsed leases are taken.
+    const leaseFree = deps.leases
+      ? sql`and (${instanceInfra.leaseOwner} is null or ${instanceInfra.leaseOwner} = ${deps.leases.owner}
+                 or ${instanceInfra.leaseExpiresAt} < now())`
+      : sql``
     try {
       const rows = await deps.db
         .select({ instanceId: instanceInfra.instanceId, lifecycle: instanceInfra.lifecycle })
@@ -140,7 +186,8 @@ export function createLifecycleEngine(deps: LifecycleDeps, setStopping: () => vo
                           and st.name = 'railway' and st.state = 'done'))))
           and not exists (select 1 from instance_steps st
                 where st.instance_id = ${instanceInfra.instanceId} and st.state = 'failed'
-                  and st.finished_at > now() - ${backoffSql(deps.config.lifecycle.reaperIntervalMs)})`)
+                  and st.finished_at > now() - ${backoffSql(deps.config.lifecycle.reaperIntervalMs)})
+          ${leaseFree}`)
         .orderBy(instanceInfra.updatedAt)
         .limit(500)
       deps.observer?.reaperFound(rows.length)

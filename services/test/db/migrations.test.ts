@@ -62,7 +62,15 @@ for (const [backend, open] of Object.entries(backends)) {
       )
       t.same(
         tables.map((r) => r.table_name),
-        ['instance_infra', 'instance_services', 'instance_steps', 'phone_number_pool'],
+        [
+          'fleet_leases',
+          'fleet_rate_buckets',
+          'instance_infra',
+          'instance_services',
+          'instance_steps',
+          'phone_number_pool',
+          'railway_creation_slots',
+        ],
       )
 
       const indexes = await queryRows<{ indexname: string; indexdef: string }>(
@@ -114,13 +122,18 @@ for (const [backend, open] of Object.entries(backends)) {
       t.same(
         timestampColumns.map((column) => column.column_name),
         [
-          ...['created_at', 'destroyed_at', 'updated_at'].map((c) => `instance_infra.${c}`),
+          'fleet_leases.expires_at',
+          'fleet_rate_buckets.next_at',
+          ...['created_at', 'destroyed_at', 'lease_expires_at', 'updated_at'].map(
+            (c) => `instance_infra.${c}`,
+          ),
           ...['created_at', 'destroyed_at', 'updated_at'].map((c) => `instance_services.${c}`),
           'instance_steps.finished_at',
           'instance_steps.started_at',
           ...['created_at', 'released_at', 'updated_at'].map((c) => `phone_number_pool.${c}`),
+          'railway_creation_slots.taken_at',
         ],
-        'every *_at column of the four tables',
+        'every *_at column of every table',
       )
       for (const column of timestampColumns) {
         t.equal(column.data_type, 'timestamp with time zone', `${column.column_name} is timestamptz`)

@@ -14,7 +14,7 @@ export type Priority = 'destroy' | 'create' | 'status'
 const PRIORITIES: readonly Priority[] = ['destroy', 'create', 'status']
 
 export interface GovernorOptions {
-  /** Railway's per-second limit for this token (Pro: 50). With several replicas, give each its share. */
+  /** Railway's per-second limit for this token (Pro: 50); with `fleet`, all replicas together keep to it. */
   perSecond?: number
   /** Share of `perSecond` left unused for network jitter. Default 0.1: 50/s → paced at 45/s. */
   safetyMargin?: number
@@ -32,7 +32,23 @@ export interface GovernorOptions {
   /** The pause after a 429 without `Retry-After`. Default 1 s. */
   defaultRetryAfterMs?: number
   clock?: Clock
+  /**
+   * Several replicas on one token: a token is also taken from this fleet-wide bucket (Postgres) right
+   * before each request goes out, and a 429's pause is shared. The local bucket, priorities and hourly
+   * budget still apply; the fleet bucket is asked by one request at a time per process.
+   */
+  fleet?: FleetTokens
 }
+
+/** A rate shared with other processes (see replicas/fleet-rate-bucket.ts). */
+export interface FleetTokens {
+  /** 0 when a token was taken at `ratePerSecond`, else the ms until the next one is due. */
+  take(ratePerSecond: number): Promise<number>
+  pause(ms: number): Promise<void>
+}
+
+/** After the fleet bucket could not be asked (the database is unreachable), ask again this much later. */
+const FLEET_RETRY_MS = 1_000
 
 export interface RequestOptions {
   priority: Priority
@@ -60,6 +76,8 @@ export interface GovernorStats {
   pausedUntil: number | undefined
   queued: Record<Priority, number>
   inFlight: number
+  /** Times the fleet-wide bucket (several replicas) could not be asked; requests waited meanwhile. */
+  fleetErrors: number
   creations: { running: number; waiting: number; max: number }
   hourly: { remaining?: number; resetAt?: number; limit: number }
 }
@@ -133,6 +151,8 @@ export function createGovernor(sender: RailwaySender, options: GovernorOptions =
   const queues: Record<Priority, Waiter[]> = { destroy: [], create: [], status: [] }
   let cancelTimer: (() => void) | undefined
   let closed = false
+  const fleet = options.fleet
+  let fleetAsking = false
   const observers = new Set<GovernorObserver>()
 
   const stats = {
@@ -142,6 +162,7 @@ export function createGovernor(sender: RailwaySender, options: GovernorOptions =
     retries: 0,
     waits: { count: 0, totalMs: 0, maxMs: 0 },
     inFlight: 0,
+    fleetErrors: 0,
   }
 
   const count = (operation: string, outcome: 'ok' | ProviderErrorCode) => {
@@ -179,6 +200,18 @@ export function createGovernor(sender: RailwaySender, options: GovernorOptions =
     )
   }
 
+  /** The waiter leaves the queue and its request goes out. */
+  const grant = (waiter: Waiter, now: number) => {
+    queues[waiter.priority].shift()
+    budget.spend(now)
+    const waited = now - waiter.enqueuedAt
+    stats.waits.count += 1
+    stats.waits.totalMs += waited
+    stats.waits.maxMs = Math.max(stats.waits.maxMs, waited)
+    for (const observer of observers) observer.waited(waiter.priority, waited)
+    waiter.resolve()
+  }
+
   /** Lets waiters go while tokens allow; otherwise sleeps until the next token (or the budget reset). */
   function pump() {
     if (closed) return
@@ -192,21 +225,53 @@ export function createGovernor(sender: RailwaySender, options: GovernorOptions =
         setTimer(budget.msUntilReset(now) ?? 1_000)
         return
       }
-      bucket.setRate(Math.min(baseRate, budget.ratePerSecond(now)), now)
+      const rate = Math.min(baseRate, budget.ratePerSecond(now))
+      bucket.setRate(rate, now)
+      if (fleet) {
+        const untilToken = bucket.msUntilToken(now)
+        if (untilToken > 0)
+          setTimer(Number.isFinite(untilToken) ? untilToken : (budget.msUntilReset(now) ?? 1_000))
+        else askFleet(rate)
+        return
+      }
       if (!bucket.tryTake(now)) {
         const untilToken = bucket.msUntilToken(now)
         setTimer(Number.isFinite(untilToken) ? untilToken : (budget.msUntilReset(now) ?? 1_000))
         return
       }
-      queues[waiter.priority].shift()
-      budget.spend(now)
-      const waited = now - waiter.enqueuedAt
-      stats.waits.count += 1
-      stats.waits.totalMs += waited
-      stats.waits.maxMs = Math.max(stats.waits.maxMs, waited)
-      for (const observer of observers) observer.waited(waiter.priority, waited)
-      waiter.resolve()
+      grant(waiter, now)
     }
+  }
+
+  /**
+   * One question to the fleet bucket at a time. The token goes to whoever is first in line when the answer
+   * comes (priorities hold across the wait); with nobody left, it is simply unused.
+   */
+  function askFleet(rate: number) {
+    if (!fleet || fleetAsking) return
+    fleetAsking = true
+    fleet.take(rate).then(
+      (waitMs) => {
+        fleetAsking = false
+        if (closed) return
+        if (waitMs > 0) {
+          setTimer(waitMs)
+          return
+        }
+        const now = clock.now()
+        const waiter = nextWaiter(now)
+        if (waiter) {
+          bucket.tryTake(now)
+          grant(waiter, now)
+        }
+        pump()
+      },
+      () => {
+        fleetAsking = false
+        stats.fleetErrors += 1
+        if (!closed) setTimer(FLEET_RETRY_MS)
+      },
+    )
   }
 
   const admit = (priority: Priority) =>
@@ -245,7 +310,9 @@ export function createGovernor(sender: RailwaySender, options: GovernorOptions =
               if (error.code === 'PROVIDER_RATE_LIMITED') {
                 stats.rateLimited += 1
                 // Everyone waits, not only this caller: the budget is the token's, not the request's.
-                bucket.pause(clock.now() + (error.retryAfterMs ?? defaultRetryAfterMs))
+                const pauseMs = error.retryAfterMs ?? defaultRetryAfterMs
+                bucket.pause(clock.now() + pauseMs)
+                fleet?.pause(pauseMs).catch(() => undefined) // best effort: the 429s will tell the others
               }
               observe(error.rateLimit)
             } else {
@@ -289,6 +356,7 @@ export function createGovernor(sender: RailwaySender, options: GovernorOptions =
           status: queues.status.length,
         },
         inFlight: stats.inFlight,
+        fleetErrors: stats.fleetErrors,
         creations: { running: creations.running, waiting: creations.waiting, max: creations.max },
         hourly: budget.snapshot(now),
       }
