@@ -97,7 +97,17 @@ t.test('the server migrates, checks Railway, listens, serves, and stops cleanly 
   t.match(output(), /Railway token can see the workspace/)
   const ready = await fetch(`${address}/readyz`)
   t.equal(ready.status, 200, 'ready: migrations applied, Railway answers')
-  t.same(await ready.json(), { status: 'ok', checks: { database: 'ok', railway: 'ok' } })
+  t.match(await ready.json(), {
+    status: 'ok',
+    checks: { database: 'ok', railway: 'ok', recovery: /^(pending|done)$/ },
+  })
+  let recovery = ''
+  for (let i = 0; i < 100 && recovery !== 'done'; i++) {
+    recovery = ((await (await fetch(`${address}/readyz`)).json()) as { checks: { recovery: string } }).checks
+      .recovery
+    if (recovery !== 'done') await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  t.equal(recovery, 'done', 'the first reaper pass after start reports recovery done')
   const registry = await fetch(`${address}/registry`, { headers: { authorization: `Bearer ${POOL_KEY}` } })
   t.equal(registry.status, 200)
 

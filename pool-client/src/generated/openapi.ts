@@ -425,6 +425,11 @@ export interface components {
                  * @enum {string}
                  */
                 railway?: "ok";
+                /**
+                 * @description Present when the server runs creations and destroys. `pending` until the first reaper pass after start has picked up the work an earlier run left unfinished; the server serves meanwhile (the work resumes in the background), so this never makes it unready.
+                 * @enum {string}
+                 */
+                recovery?: "pending" | "done";
             };
         };
         /**
@@ -945,7 +950,8 @@ export interface operations {
                      *       "status": "ok",
                      *       "checks": {
                      *         "database": "ok",
-                     *         "railway": "ok"
+                     *         "railway": "ok",
+                     *         "recovery": "done"
                      *       }
                      *     }
                      */

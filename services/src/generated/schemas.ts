@@ -45,6 +45,11 @@ export const Readiness = Type.Object({
       enum: ["ok"],
       description: "Present when the server is connected to Railway.",
     })),
+    recovery: Type.Optional(Type.Unsafe<"pending" | "done">({
+      type: "string",
+      enum: ["pending", "done"],
+      description: "Present when the server runs creations and destroys. `pending` until the first reaper pass after start has picked up the work an earlier run left unfinished; the server serves meanwhile (the work resumes in the background), so this never makes it unready.",
+    })),
   }),
 })
 export type Readiness = Static<typeof Readiness>

@@ -20,6 +20,11 @@ export interface LifecycleEngine {
   reap(): Promise<void>
   /** The reaper every `reaperIntervalMs`, plus extra periodic jobs (e.g. the phone number pool cleanup). */
   startReaper(extraJobs?: Array<() => Promise<unknown>>): void
+  /**
+   * `done` once a reaper pass has picked up everything an earlier run left unfinished (for `/readyz`);
+   * the work itself then runs in the background.
+   */
+  recovery(): 'pending' | 'done'
   /** Stops starting work; work in flight stops at its next step boundary (and resumes after a restart). */
   close(): Promise<void>
 }
@@ -33,6 +38,7 @@ export interface LifecycleEngine {
 export function createLifecycleEngine(deps: LifecycleDeps, setStopping: () => void): LifecycleEngine {
   const running = new Map<string, { kind: Kind; done: Promise<void> }>()
   let timer: NodeJS.Timeout | undefined
+  let recovered = false
   let reaping: Promise<void> | undefined
   let closed = false
 
@@ -155,6 +161,8 @@ export function createLifecycleEngine(deps: LifecycleDeps, setStopping: () => vo
       timer.unref()
     },
 
+    recovery: () => (recovered ? 'done' : 'pending'),
+
     async close() {
       closed = true
       setStopping()
@@ -197,6 +205,7 @@ export function createLifecycleEngine(deps: LifecycleDeps, setStopping: () => vo
         if (row.lifecycle === 'creating') void engine.ensureCreation(row.instanceId)
         else void engine.ensureDestroy(row.instanceId)
       }
+      recovered = true
     } catch (err) {
       deps.log.warn({ err }, 'reaper could not read unfinished work; it tries again next time')
     }

@@ -10,6 +10,8 @@ export interface HealthDeps {
   database: DatabaseHandle
   /** The workspace query that proves the Railway token works; absent when Railway is not wired in. */
   railway?: { checkWorkspace(): Promise<unknown> }
+  /** The lifecycle engine, whose first reaper pass after start picks up unfinished work. */
+  lifecycle?: { recovery(): 'pending' | 'done' }
 }
 
 export function healthHandlers(deps: HealthDeps): Pick<Handlers, 'getHealth' | 'getReadiness'> {
@@ -32,7 +34,11 @@ export function healthHandlers(deps: HealthDeps): Pick<Handlers, 'getHealth' | '
       }
       return {
         status: 'ok' as const,
-        checks: { database: 'ok' as const, ...(railwayReady ? { railway: 'ok' as const } : {}) },
+        checks: {
+          database: 'ok' as const,
+          ...(railwayReady ? { railway: 'ok' as const } : {}),
+          ...(deps.lifecycle ? { recovery: deps.lifecycle.recovery() } : {}),
+        },
       }
     },
   }

@@ -50,9 +50,12 @@ t.test(
     const { app } = await build(t, { env, railway })
     for (let i = 0; i < 5; i++) {
       const ready = await request(t, app, { method: 'GET', url: '/readyz' })
-      t.same(ready.json(), { status: 'ok', checks: { database: 'ok', railway: 'ok' } })
+      t.same(ready.json(), { status: 'ok', checks: { database: 'ok', railway: 'ok', recovery: 'pending' } })
     }
     t.equal(emulator.stats().requests, 1, 'five probes, one Railway request (cached)')
+    await app.lifecycle?.reap()
+    const recovered = await request(t, app, { method: 'GET', url: '/readyz' })
+    t.equal(recovered.json().checks.recovery, 'done', 'after the first reaper pass: recovery done')
 
     const wrongToken = createRailway(testConfig({ ...env, RAILWAY_API_TOKEN: 'not-the-token' }))
     t.teardown(() => wrongToken.close())
