@@ -11,7 +11,7 @@ import { registerAuth } from './http/auth.js'
 import { answerClientError } from './http/client-errors.js'
 import { registerDocs } from './http/docs.js'
 import { registerInstanceRateLimit } from './http/instance-rate-limit.js'
-import { createMetrics, recordHttpDurations } from './http/metrics.js'
+import { createMetrics, recordHttpDurations, registerFleetMetrics } from './http/metrics.js'
 import { registerProblemHandlers } from './http/problem-handlers.js'
 import { createValidatorCompiler } from './http/validation.js'
 import { createProviderAgent } from './infra/http/json-client.js'
@@ -153,6 +153,14 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   let stopping = false
   const coordinated = config.replicas.coordination === 'postgres' && deps.database.kind === 'postgres'
   const replicaId = newReplicaId()
+  if (coordinated) {
+    registerFleetMetrics(metrics, {
+      db: deps.database.db,
+      maxSlots: config.railway.maxConcurrentCreations,
+      log: app.log,
+      ...(railway ? { railwayStats: () => railway.stats() } : {}),
+    })
+  }
   const leases = coordinated
     ? createInstanceLeases(deps.database.db, replicaId, config.replicas.leaseMs)
     : undefined

@@ -1,4 +1,4 @@
-import { count } from 'drizzle-orm'
+import { count, sql } from 'drizzle-orm'
 import type { FastifyInstance } from 'fastify'
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 import type { Database, DatabasePoolStats } from '../db/open-database.js'
@@ -12,6 +12,7 @@ import {
 } from '../db/schema.js'
 import type { GovernorObserver, GovernorStats } from '../infra/railway/index.js'
 import type { LifecycleLogger, LifecycleObserver } from '../lifecycle/context.js'
+import { execRows } from '../replicas/rows.js'
 
 /** What `/metrics` serves, and the observers that feed it. One per app: tests build many apps at once. */
 export interface Metrics {
@@ -286,4 +287,48 @@ export function recordHttpDurations(app: FastifyInstance, metrics: Metrics) {
     const route = request.routeOptions.url ?? 'unmatched'
     metrics.httpRequest(route, request.method, reply.statusCode, reply.elapsedTime / 1000)
   })
+}
+
+/**
+ * With `REPLICA_COORDINATION=postgres`: the fleet's creation slots as the database holds them (the
+ * in-process `services_railway_creation_slots` then stays idle), and how often the shared Railway bucket
+ * could not be asked (its requests waited meanwhile).
+ */
+export function registerFleetMetrics(
+  metrics: Metrics,
+  deps: { db: Database; maxSlots: number; railwayStats?: () => GovernorStats; log: LifecycleLogger },
+) {
+  const registers = [metrics.registry]
+  new Gauge({
+    name: 'services_railway_fleet_creation_slots',
+    help: 'Creation slots of the whole fleet (from the database): taken and max.',
+    labelNames: ['state'],
+    registers,
+    async collect() {
+      try {
+        const [row] = await execRows<{ taken: number }>(
+          deps.db,
+          sql`select count(*)::int as taken from railway_creation_slots c
+                join instance_infra i on i.instance_id = c.instance_id
+               where c.slot < ${deps.maxSlots} and i.lifecycle in ('creating', 'destroying', 'failed')`,
+        )
+        this.set({ state: 'taken' }, row?.taken ?? 0)
+        this.set({ state: 'max' }, deps.maxSlots)
+      } catch (err) {
+        this.reset()
+        deps.log.warn({ err }, 'metrics: could not count the fleet creation slots')
+      }
+    },
+  })
+  const railwayStats = deps.railwayStats
+  if (railwayStats) {
+    new Gauge({
+      name: 'services_railway_fleet_bucket_errors',
+      help: 'Times this process could not ask the fleet-wide Railway bucket (the database did not answer).',
+      registers,
+      collect() {
+        this.set(railwayStats().fleetErrors)
+      },
+    })
+  }
 }

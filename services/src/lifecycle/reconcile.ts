@@ -6,6 +6,7 @@ import type { RailwayClient } from '../infra/railway/index.js'
 import { projectNameFor } from '../infra/railway/index.js'
 import type { ToolPlugins } from '../plugins/index.js'
 import type { MarkedResource, ToolPlugin } from '../plugins/tool-plugin.js'
+import { execRows } from '../replicas/rows.js'
 import type { LifecycleLogger } from './context.js'
 
 export interface ReconcileDeps {
@@ -242,14 +243,9 @@ async function reconcileTool(
 
 /** The database's clock, which also stamps `updated_at`: no skew between replicas matters. */
 async function databaseNow(db: Database): Promise<Date> {
-  // postgres-js answers an array of rows, PGlite `{ rows }`.
-  const result = (await db.execute(sql`select now() as now`)) as unknown
-  const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as Array<{
-    now: string | Date
-  }>
-  const now = rows[0]?.now
-  if (now === undefined) throw new Error('select now() returned no row')
-  return new Date(now)
+  const [row] = await execRows<{ now: string | Date }>(db, sql`select now() as now`)
+  if (!row) throw new Error('select now() returned no row')
+  return new Date(row.now)
 }
 
 /** Deletes one orphan and records how it went; a failure is reported, never thrown (the rest go on). */

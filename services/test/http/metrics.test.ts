@@ -3,6 +3,7 @@ import t from 'tap'
 import { createInstancesRepository } from '../../src/db/instances-repository.js'
 import { build, poolAuth } from '../helpers/build.js'
 import { request } from '../helpers/contract.js'
+import { createTestDatabase } from '../helpers/database.js'
 import { startSystem } from '../helpers/system.js'
 
 const METRICS_TOKEN = 'mt_test_scraper_0123456789abcdef0123456789'
@@ -210,3 +211,30 @@ t.test('an unmatched URL is labelled as such, not by its path', async (t) => {
   )
   t.notOk(samples.some((sample) => sample.labels.route?.includes('path-123')))
 })
+
+t.test(
+  'with REPLICA_COORDINATION=postgres, the fleet creation slots and bucket errors are reported',
+  async (t) => {
+    const database = await createTestDatabase(t)
+    const system = await startSystem(t, {
+      emulators: fastDeploys,
+      database,
+      env: { REPLICA_COORDINATION: 'postgres', DATABASE_URL: database.url },
+    })
+    const created = await request(t, system.app, {
+      method: 'POST',
+      url: '/create-instance',
+      headers: poolAuth(),
+      payload: { instanceId: 'agent-f1' },
+    })
+    t.equal(created.statusCode, 201, created.body)
+    const samples = await scrape(t, system.app)
+    t.equal(sampleValue(samples, 'services_railway_fleet_creation_slots', { state: 'max' }), 8)
+    t.equal(
+      sampleValue(samples, 'services_railway_fleet_creation_slots', { state: 'taken' }),
+      0,
+      'a ready instance holds no slot',
+    )
+    t.equal(sampleValue(samples, 'services_railway_fleet_bucket_errors'), 0)
+  },
+)
