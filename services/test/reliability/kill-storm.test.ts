@@ -75,8 +75,10 @@ t.test(
     let provisionsAsked = 0
     for (let round = 1; round <= ROUNDS; round++) {
       server = await startServerProcess(env)
-      // A moment for the restarted server to resume the last round's work, so some of it is ready to destroy.
-      if (round > 1) await sleep(1_500)
+      // The restarted server resumes the last round's creations first, so this round has ready ones to hit.
+      const resumed = Date.now()
+      while (Date.now() - resumed < 30_000 && (await rows()).some((row) => row.lifecycle === 'creating'))
+        await sleep(100)
       const ready = (await rows()).filter((row) => row.lifecycle === 'ready').map((row) => row.instanceId)
       // Half of what is ready is destroyed, the other half gets an inbox, both cut by the kill.
       const toDestroy = ready.filter((_, i) => i % 2 === 0)
