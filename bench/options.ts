@@ -11,8 +11,10 @@ export interface BenchSizes {
   /** P4: status batches timed, and ids per batch. */
   latencyBatches: number
   latencyBatchSize: number
-  /** Full sweeps of the fleet timed for P4. */
+  /** Sweeps of the fleet timed for P4 on a warm server. */
   sweeps: number
+  /** Full health sweeps for P4: each the first sweep of a freshly started server. */
+  fullSweeps: number
   /** P5: seconds of load per target, and ids in the cached status batch. */
   loadSeconds: number
   loadBatchSize: number
@@ -43,6 +45,7 @@ const FULL: BenchSizes = {
   latencyBatches: 40,
   latencyBatchSize: 100,
   sweeps: 5,
+  fullSweeps: 3,
   loadSeconds: 10,
   loadBatchSize: 100,
   memoryInstances: 10_000,
@@ -55,6 +58,7 @@ const QUICK: BenchSizes = {
   latencyBatches: 4,
   latencyBatchSize: 10,
   sweeps: 2,
+  fullSweeps: 1,
   loadSeconds: 1,
   loadBatchSize: 10,
   memoryInstances: 200,

@@ -61,8 +61,9 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     const server = await env.startServer()
     const ready = fleet
     await step('P2 status requests (cold, warm, naive)', () => statusRequests(ready, server, options))
-    await step('P4 status latency and sweeps', () => statusLatency(ready, server, options))
-    await server.stop()
+    await step('P4 status latency and sweeps', () =>
+      statusLatency(ready, server, () => env.startServer(), options),
+    )
 
     await step('P5 server overhead (autocannon)', async () => {
       const result = await serverOverhead(ready, teardown, options)

@@ -26,25 +26,39 @@ async function batchLatencies(fleet: Fleet, server: BenchServer, ids: string[], 
 const p = (sorted: number[], q: number) => `${Math.round(percentile(sorted, q))} ms`
 
 /**
- * P4, on a warm server (deploy states cached by P2): status batches of random ids, then full sweeps of the
- * fleet. Health is pinged on every batch, so a batch that holds a hung runtime takes the health timeout.
+ * P4, on a warm server (deploy states cached by P2): status batches of random ids, then sweeps of the whole
+ * fleet. A full health sweep is the first sweep of a server that just started, which knows no health yet and
+ * so sends every ping and waits for each (hung ones up to the health timeout); the server is restarted
+ * for each one. Later sweeps answer hung runtimes with their last result at the batch's deadline.
  */
 export async function statusLatency(
   fleet: Fleet,
-  server: BenchServer,
+  warmServer: BenchServer,
+  startServer: () => Promise<BenchServer>,
   options: BenchOptions,
 ): Promise<Row[]> {
-  const { latencyBatches, latencyBatchSize, sweeps } = options.sizes
-  const mixed = await batchLatencies(fleet, server, fleet.ids, latencyBatches, latencyBatchSize)
-  const live = await batchLatencies(fleet, server, fleet.liveIds, latencyBatches, latencyBatchSize)
-  const client = fleet.env.client(server)
-  const sweepMs: number[] = []
-  for (let i = 0; i < sweeps; i++) sweepMs.push((await timedStatus(client, fleet.ids)).ms)
-  const sweep = measure(sweepMs, 'ms')
+  const { latencyBatches, latencyBatchSize, sweeps, fullSweeps } = options.sizes
+  const mixed = await batchLatencies(fleet, warmServer, fleet.ids, latencyBatches, latencyBatchSize)
+  const live = await batchLatencies(fleet, warmServer, fleet.liveIds, latencyBatches, latencyBatchSize)
+  const warmMs: number[] = []
+  for (let i = 0; i < sweeps; i++)
+    warmMs.push((await timedStatus(fleet.env.client(warmServer), fleet.ids)).ms)
+  await warmServer.stop()
+  const fullMs: number[] = []
+  for (let i = 0; i < fullSweeps; i++) {
+    const server = await startServer()
+    fullMs.push((await timedStatus(fleet.env.client(server), fleet.ids)).ms)
+    await server.stop()
+  }
+  const full = measure(fullMs, 'ms')
+  const warm = measure(warmMs, 'ms')
+  const ms = (m: typeof full) =>
+    formatMeasure({ ...m, median: round(m.median), min: round(m.min), max: round(m.max) })
 
   const p50 = percentile(mixed, 50)
   const sweepBound = 2_000
   const timeout = options.healthTimeoutMs
+  const fullMet = full.median <= sweepBound
   return [
     {
       id: 'P4',
@@ -56,11 +70,8 @@ export async function statusLatency(
         ? {}
         : {
             gap:
-              `health is never cached: every batch pings its instances, and one hung runtime holds the answer ` +
-              `for the ${timeout} ms health timeout; with 5% hung, nearly every batch of ${latencyBatchSize} has one. ` +
-              'The deploy-state cache itself is fast (next line). What would reach it: serve health from the ' +
-              'last sweep (the contract already carries `health.checkedAt`), with a background sweep per ' +
-              'tick, or answer at a short deadline with the last known health of pings still running.',
+              `batches wait for the pings of their instances (up to 150 ms when a last result exists, up to the ` +
+              `${timeout} ms health timeout when none does); this machine did not answer in time.`,
           }),
     },
     {
@@ -70,18 +81,24 @@ export async function statusLatency(
     },
     {
       id: 'P4',
-      metric: `full sweep of ${fleet.ids.length} (${fleet.dead} dead), health timeout ${timeout} ms`,
-      ours: formatMeasure({
-        ...sweep,
-        median: round(sweep.median),
-        min: round(sweep.min),
-        max: round(sweep.max),
-      }),
+      metric: `full health sweep of ${fleet.ids.length} (${fleet.dead} dead): first sweep of a fresh server, health timeout ${timeout} ms`,
+      ours: ms(full),
       target: '≤ 2 s',
-      met: sweep.median <= sweepBound,
-      ...(sweep.median <= sweepBound
+      met: fullMet,
+      ...(fullMet
         ? {}
-        : { gap: 'the sweep is bounded by the health timeout plus the pings queued behind 64 slots' }),
+        : {
+            gap:
+              `the hung runtimes hold their ping slots for the full ${timeout} ms, the other pings queue behind ` +
+              '64 slots (HEALTH_CONCURRENCY), and a fresh process also opens a connection to every runtime and ' +
+              'reads the deploy states from Railway (20 paced requests). Reaching it: more ping slots ' +
+              '(HEALTH_CONCURRENCY=128), or a shorter health timeout.',
+          }),
+    },
+    {
+      id: 'P4',
+      metric: `later sweeps of ${fleet.ids.length} (hung runtimes answered with their last result)`,
+      ours: ms(warm),
     },
   ]
 }
