@@ -1,5 +1,6 @@
 import { writeFile } from 'node:fs/promises'
 import { parseOptions } from './options.js'
+import { formatMarkdown } from './report/format-markdown.js'
 import { textTable } from './report/table.js'
 import { runBench } from './run-bench.js'
 
@@ -11,5 +12,6 @@ process.stdout.write(
 )
 if (options.output) {
   await writeFile(options.output, result.markdown)
+  if (!(await formatMarkdown(options.output))) process.stderr.write('bench: could not format the report\n')
   process.stdout.write(`written: ${options.output}\n`)
 }

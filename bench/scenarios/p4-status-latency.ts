@@ -23,13 +23,33 @@ async function batchLatencies(fleet: Fleet, server: BenchServer, ids: string[], 
   return latencies.sort((a, b) => a - b)
 }
 
+/**
+ * One sweep on a running server: the batch answers at once (hung runtimes with their last result) while
+ * their pings go on; batches are then repeated (pings in flight are shared and fresh results reused, so
+ * they add none) until every instance's health was checked after the sweep began.
+ */
+async function sweepUntilLanded(fleet: Fleet, server: BenchServer) {
+  const client = fleet.env.client(server)
+  const startedAt = Date.now()
+  const started = performance.now()
+  const first = await timedStatus(client, fleet.ids)
+  let batch = first.batch
+  const landed = () => batch.instances.every((s) => s.health && Date.parse(s.health.checkedAt) >= startedAt)
+  while (!landed()) {
+    if (performance.now() - started > 30_000) throw new Error('the sweep never landed')
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    batch = (await timedStatus(client, fleet.ids)).batch
+  }
+  return { answerMs: first.ms, landedMs: performance.now() - started }
+}
+
 const p = (sorted: number[], q: number) => `${Math.round(percentile(sorted, q))} ms`
 
 /**
  * P4, on a warm server (deploy states cached by P2): status batches of random ids, then sweeps of the whole
- * fleet. A full health sweep is the first sweep of a server that just started, which knows no health yet and
- * so sends every ping and waits for each (hung ones up to the health timeout); the server is restarted
- * for each one. Later sweeps answer hung runtimes with their last result at the batch's deadline.
+ * fleet. A sweep on a running server answers hung runtimes with their last result and its pings land in
+ * the background: timed both ways. Then the first sweep of a freshly started server, which knows no health
+ * yet and so waits for every ping (the server is restarted for each one).
  */
 export async function statusLatency(
   fleet: Fleet,
@@ -40,25 +60,31 @@ export async function statusLatency(
   const { latencyBatches, latencyBatchSize, sweeps, fullSweeps } = options.sizes
   const mixed = await batchLatencies(fleet, warmServer, fleet.ids, latencyBatches, latencyBatchSize)
   const live = await batchLatencies(fleet, warmServer, fleet.liveIds, latencyBatches, latencyBatchSize)
-  const warmMs: number[] = []
-  for (let i = 0; i < sweeps; i++)
-    warmMs.push((await timedStatus(fleet.env.client(warmServer), fleet.ids)).ms)
+  const answerMs: number[] = []
+  const landedMs: number[] = []
+  for (let i = 0; i < sweeps; i++) {
+    // Past the 1 s reuse window, so the sweep pings everyone again.
+    await new Promise((resolve) => setTimeout(resolve, 1_100))
+    const sweep = await sweepUntilLanded(fleet, warmServer)
+    answerMs.push(sweep.answerMs)
+    landedMs.push(sweep.landedMs)
+  }
   await warmServer.stop()
-  const fullMs: number[] = []
+  const freshMs: number[] = []
   for (let i = 0; i < fullSweeps; i++) {
     const server = await startServer()
-    fullMs.push((await timedStatus(fleet.env.client(server), fleet.ids)).ms)
+    freshMs.push((await timedStatus(fleet.env.client(server), fleet.ids)).ms)
     await server.stop()
   }
-  const full = measure(fullMs, 'ms')
-  const warm = measure(warmMs, 'ms')
-  const ms = (m: typeof full) =>
-    formatMeasure({ ...m, median: round(m.median), min: round(m.min), max: round(m.max) })
+  const ms = (values: number[]) => {
+    const m = measure(values, 'ms')
+    return formatMeasure({ ...m, median: round(m.median), min: round(m.min), max: round(m.max) })
+  }
 
   const p50 = percentile(mixed, 50)
-  const sweepBound = 2_000
   const timeout = options.healthTimeoutMs
-  const fullMet = full.median <= sweepBound
+  const landed = measure(landedMs, 'ms')
+  const landedMet = landed.median <= 2_000
   return [
     {
       id: 'P4',
@@ -70,7 +96,7 @@ export async function statusLatency(
         ? {}
         : {
             gap:
-              `batches wait for the pings of their instances (up to 150 ms when a last result exists, up to the ` +
+              'batches wait for the pings of their instances (up to 150 ms when a last result exists, up to the ' +
               `${timeout} ms health timeout when none does); this machine did not answer in time.`,
           }),
     },
@@ -81,24 +107,28 @@ export async function statusLatency(
     },
     {
       id: 'P4',
-      metric: `full health sweep of ${fleet.ids.length} (${fleet.dead} dead): first sweep of a fresh server, health timeout ${timeout} ms`,
-      ours: ms(full),
+      metric: `full health sweep of ${fleet.ids.length} (${fleet.dead} dead), running server: until every ping landed (timeout ${timeout} ms)`,
+      ours: ms(landedMs),
       target: '≤ 2 s',
-      met: fullMet,
-      ...(fullMet
+      met: landedMet,
+      ...(landedMet
         ? {}
         : {
             gap:
-              `the hung runtimes hold their ping slots for the full ${timeout} ms, the other pings queue behind ` +
-              '64 slots (HEALTH_CONCURRENCY), and a fresh process also opens a connection to every runtime and ' +
-              'reads the deploy states from Railway (20 paced requests). Reaching it: more ping slots ' +
-              '(HEALTH_CONCURRENCY=128), or a shorter health timeout.',
+              `the hung runtimes hold their ping slots for the full ${timeout} ms and the other pings queue ` +
+              'behind 64 slots (HEALTH_CONCURRENCY) on a CPU-bound machine. Reaching it: a shorter health ' +
+              'timeout, or pinging first the instances whose last ping failed.',
           }),
     },
     {
       id: 'P4',
-      metric: `later sweeps of ${fleet.ids.length} (hung runtimes answered with their last result)`,
-      ours: ms(warm),
+      metric: '… the status/batch of that sweep answered in (hung runtimes: their last result)',
+      ours: ms(answerMs),
+    },
+    {
+      id: 'P4',
+      metric: '… first sweep of a freshly started server (no health known yet: every ping waited for)',
+      ours: ms(freshMs),
     },
   ]
 }
