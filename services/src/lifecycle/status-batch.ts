@@ -5,6 +5,7 @@ import type { SecretBox } from '../secrets/secret-box.js'
 import type { HealthChecker, HealthResult } from './health-checker.js'
 import { runtimeCredentialOf } from './instance-env.js'
 import { errorInfo } from './instance-view.js'
+import { RecentHealth, type RecentHealthOptions } from './recent-health.js'
 import { DeployStatusCache, type DeployStatusCacheOptions } from './status-cache.js'
 import { readStatusRows, type StatusRow, saveDeployStatuses } from './status-store.js'
 import { asDeployStatus, summaryStatus } from './status-summary.js'
@@ -23,6 +24,8 @@ export interface StatusServiceOptions {
   secretBox: SecretBox
   logger: { warn(obj: object, msg: string): void }
   cache?: DeployStatusCacheOptions
+  /** How long a health result is reused, how long a batch waits for a ping it has a result for. */
+  recentHealth?: RecentHealthOptions
 }
 
 /** What one Railway read said about an instance, or the row's last known status when it could not be read. */
@@ -35,12 +38,14 @@ interface Observed {
  * `POST /status/batch` for the pool's tick loop. Per batch: one query for the rows; Railway deploy statuses
  * for ready instances in ⌈n/50⌉ aliased requests, except those cached (status-cache.ts) or already being
  * read for another batch; health pings for ready instances with a URL, all at once (the checker bounds
- * them). A read shared between batches covers the Railway request, the saving and the caching, so a
- * second batch never finds the gap between "read" and "cached" and asks again.
+ * them), a result of the last second reused and a hung ping answered with the instance's last result
+ * (recent-health.ts). A read shared between batches covers the Railway request, the saving and the
+ * caching, so a second batch never finds the gap between "read" and "cached" and asks again.
  */
 export function createStatusService(options: StatusServiceOptions): StatusService {
   const { db, railway, health, secretBox, logger } = options
   const cache = new DeployStatusCache(options.cache)
+  const recentHealth = new RecentHealth(health, options.recentHealth)
   // Keyed by instance and row version: a batch that saw a newer row (after a redeploy) reads again.
   const reading = new Map<string, Promise<Observed>>()
 
@@ -148,7 +153,13 @@ export function createStatusService(options: StatusServiceOptions): StatusServic
       const pinged = ready.filter((row) => row.url)
       const [deploys, healths] = await Promise.all([
         Promise.all(deployStatuses(onRailway)),
-        Promise.all(pinged.map((row) => health.check(row.url as string, credentialOf(row)))),
+        recentHealth.checkAll(
+          pinged.map((row) => ({
+            key: row.instanceId,
+            url: row.url as string,
+            credential: () => credentialOf(row),
+          })),
+        ),
       ])
       const deployOf = new Map(onRailway.map((row, i) => [row.instanceId, deploys[i]]))
       const healthOf = new Map(pinged.map((row, i) => [row.instanceId, healths[i]]))
