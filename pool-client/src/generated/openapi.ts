@@ -199,7 +199,7 @@ export interface paths {
         put?: never;
         /**
          * Deploy status and health of many instances at once
-         * @description For the pool's tick loop. Unknown ids are listed in `notFound`, not an error. A slow or dead instance never delays the answer beyond the server's health timeout.
+         * @description For the pool's tick loop. Unknown ids are listed in `notFound`, not an error. A slow or dead instance never delays the answer beyond the server's health timeout. `health` may be up to a second old (results are shared between batches), and an instance whose ping has not answered within 150 ms is given its last result while the ping goes on; `health.checkedAt` always says when the result was taken. An instance never checked waits for its first ping.
          */
         post: operations["getStatusBatch"];
         delete?: never;
