@@ -1,13 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { eq } from 'drizzle-orm'
 import t, { type Test } from 'tap'
-import { startEmulators } from '../../../emulators/src/start-emulators.js'
 import { type InstanceStep, instanceSteps, type Operation } from '../../src/db/schema.js'
-import { createSecretBox } from '../../src/secrets/secret-box.js'
-import { POOL_KEY, testConfig } from '../helpers/build.js'
-import { createTestDatabase } from '../helpers/database.js'
+import { POOL_KEY } from '../helpers/build.js'
 import { holdRequest, installDatabaseHolds, until } from '../helpers/kill-points.js'
-import { auditLedgers, untouchedLedgers } from '../helpers/ledger-audit.js'
+import { startProcessWorld } from '../helpers/process-world.js'
 import { type ServerProcess, startServerProcess } from '../helpers/server-process.js'
 import { AT_REQUEST, applies, MOMENTS, type Moment, type StepPlan, stepPlans } from './kill-plans.js'
 
@@ -20,23 +17,12 @@ t.setTimeout(300_000)
 const LATE_MS = 6_000
 
 // Deployments take 4 × 60 ms, so the deploy step always waits one health poll (1 s) and can be caught.
-const emulators = await startEmulators({ railway: { deploy: { stepMs: 60 }, runtime: { warmupMs: 0 } } })
-t.teardown(() => emulators.close())
+const { emulators, database, env, audit } = await startProcessWorld(t, {
+  deployStepMs: 60,
+  env: { REAPER_INTERVAL_MS: '250' },
+})
 const plans = stepPlans(emulators)
-const database = await createTestDatabase(t)
 const holds = await installDatabaseHolds(database)
-const encryptionKey = `k1:${Buffer.alloc(32, 7).toString('base64')}`
-const secretBox = createSecretBox(testConfig({ SERVICES_ENCRYPTION_KEY: encryptionKey }).encryptionKeys)
-const baseline = untouchedLedgers(emulators)
-const audit = () => auditLedgers(database, emulators, secretBox, baseline)
-const env = {
-  ...emulators.env,
-  DATABASE_URL: database.url,
-  PORT: '0',
-  SERVICES_API_KEY: POOL_KEY,
-  SERVICES_ENCRYPTION_KEY: encryptionKey,
-  REAPER_INTERVAL_MS: '250',
-}
 
 let server: ServerProcess | undefined
 const running = async () => {

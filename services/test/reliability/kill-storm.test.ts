@@ -2,12 +2,9 @@ import { execFile } from 'node:child_process'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { promisify } from 'node:util'
 import t from 'tap'
-import { startEmulators } from '../../../emulators/src/start-emulators.js'
 import { instanceInfra, instanceServices } from '../../src/db/schema.js'
-import { createSecretBox } from '../../src/secrets/secret-box.js'
-import { POOL_KEY, testConfig } from '../helpers/build.js'
-import { createTestDatabase } from '../helpers/database.js'
-import { auditLedgers, untouchedLedgers } from '../helpers/ledger-audit.js'
+import { POOL_KEY } from '../helpers/build.js'
+import { startProcessWorld } from '../helpers/process-world.js'
 import { SECRET_VARIABLES } from '../helpers/secret-variables.js'
 import { type ServerProcess, startServerProcess } from '../helpers/server-process.js'
 
@@ -24,22 +21,11 @@ const ROUNDS = Number(process.env.KILL_ROUNDS ?? 2)
 const CREATIONS = Number(process.env.KILL_CREATIONS ?? 12)
 t.setTimeout(600_000)
 
-const emulators = await startEmulators({ railway: { deploy: { stepMs: 40 }, runtime: { warmupMs: 0 } } })
-t.teardown(() => emulators.close())
-const database = await createTestDatabase(t)
-const encryptionKey = `k1:${Buffer.alloc(32, 7).toString('base64')}`
-const secretBox = createSecretBox(testConfig({ SERVICES_ENCRYPTION_KEY: encryptionKey }).encryptionKeys)
-const baseline = untouchedLedgers(emulators, { withEmail: true })
-const env = {
-  ...emulators.env,
-  DATABASE_URL: database.url,
-  PORT: '0',
-  SERVICES_API_KEY: POOL_KEY,
-  SERVICES_ENCRYPTION_KEY: encryptionKey,
-  REAPER_INTERVAL_MS: '250',
-  PROVISION_RESUME_AFTER_MS: '1000',
-  CREATE_WAIT_MS: '0',
-}
+const { emulators, database, env, audit } = await startProcessWorld(t, {
+  deployStepMs: 40,
+  withEmail: true,
+  env: { REAPER_INTERVAL_MS: '250', PROVISION_RESUME_AFTER_MS: '1000', CREATE_WAIT_MS: '0' },
+})
 
 let server: ServerProcess | undefined
 /** Every secret variable the agents were given, and each server process's output (its last 64 KiB). */
@@ -123,11 +109,7 @@ t.test(
       [],
       'nothing left unfinished',
     )
-    t.same(
-      await auditLedgers(database, emulators, secretBox, baseline, { withEmail: true }),
-      [],
-      'every ledger matches the database',
-    )
+    t.same(await audit(), [], 'every ledger matches the database')
 
     await collectSecrets()
     const dump = (
@@ -146,11 +128,7 @@ t.test(
     const drained = Date.now()
     while (Date.now() - drained < 60_000 && (await rows()).some((row) => row.lifecycle !== 'destroyed'))
       await sleep(250)
-    t.same(
-      await auditLedgers(database, emulators, secretBox, baseline, { withEmail: true }),
-      [],
-      'after destroying everything, still consistent',
-    )
+    t.same(await audit(), [], 'after destroying everything, still consistent')
     t.equal(emulators.railway.ledger.all('project').length, 0, 'no project left')
     t.equal(emulators.openrouter.ledger.all('key').length, 0, 'no key left')
     t.equal(emulators.agentmail.ledger.all('inbox').length, 0, 'no inbox left')

@@ -2,12 +2,10 @@ import { once } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { sql } from 'drizzle-orm'
 import t from 'tap'
-import { startEmulators } from '../../../emulators/src/start-emulators.js'
 import { instanceInfra } from '../../src/db/schema.js'
-import { createSecretBox } from '../../src/secrets/secret-box.js'
-import { POOL_KEY, testConfig } from '../helpers/build.js'
-import { createTestDatabase, queryRows } from '../helpers/database.js'
-import { auditLedgers, untouchedLedgers } from '../helpers/ledger-audit.js'
+import { POOL_KEY } from '../helpers/build.js'
+import { queryRows } from '../helpers/database.js'
+import { startProcessWorld } from '../helpers/process-world.js'
 import { type ServerProcess, startServerProcess } from '../helpers/server-process.js'
 
 /**
@@ -25,23 +23,15 @@ import { type ServerProcess, startServerProcess } from '../helpers/server-proces
 const CREATIONS = Number(process.env.REPLICA_CREATIONS ?? 100)
 t.setTimeout(300_000)
 
-const emulators = await startEmulators({ railway: { deploy: { stepMs: 40 }, runtime: { warmupMs: 0 } } })
-t.teardown(() => emulators.close())
-const database = await createTestDatabase(t)
-const encryptionKey = `k1:${Buffer.alloc(32, 7).toString('base64')}`
-const secretBox = createSecretBox(testConfig({ SERVICES_ENCRYPTION_KEY: encryptionKey }).encryptionKeys)
-const baseline = untouchedLedgers(emulators)
-const env = {
-  ...emulators.env,
-  DATABASE_URL: database.url,
-  PORT: '0',
-  SERVICES_API_KEY: POOL_KEY,
-  SERVICES_ENCRYPTION_KEY: encryptionKey,
-  REPLICA_COORDINATION: 'postgres',
-  REPLICA_LEASE_MS: '2000',
-  REAPER_INTERVAL_MS: '250',
-  CREATE_WAIT_MS: '0',
-}
+const { emulators, database, env, audit } = await startProcessWorld(t, {
+  deployStepMs: 40,
+  env: {
+    REPLICA_COORDINATION: 'postgres',
+    REPLICA_LEASE_MS: '2000',
+    REAPER_INTERVAL_MS: '250',
+    CREATE_WAIT_MS: '0',
+  },
+})
 
 const replicas: ServerProcess[] = []
 t.teardown(() => Promise.all(replicas.map((replica) => replica.kill())))
@@ -114,11 +104,7 @@ t.test(`${CREATIONS} creations over three replicas, one SIGKILLed mid-run`, asyn
     'each made exactly once: one project each',
   )
   t.equal(emulators.openrouter.ledger.snapshot().created.key, CREATIONS, 'and one OpenRouter key each')
-  t.same(
-    await auditLedgers(database, emulators, secretBox, baseline),
-    [],
-    'every ledger matches the database',
-  )
+  t.same(await audit(), [], 'every ledger matches the database')
   t.same(
     all.filter((row) => row.leaseOwner !== null).map((row) => row.instanceId),
     [],
@@ -173,11 +159,7 @@ t.test('a replica stopped with SIGTERM mid-creation: the last one finishes its w
     `the last replica finished them (${((Date.now() - started) / 1000).toFixed(1)} s after the stop)`,
   )
   t.equal(emulators.railway.ledger.snapshot().created.project, all.length, 'each made exactly once')
-  t.same(
-    await auditLedgers(database, emulators, secretBox, baseline),
-    [],
-    'every ledger matches the database',
-  )
+  t.same(await audit(), [], 'every ledger matches the database')
   const stats = emulators.railway.stats()
   t.ok(stats.peakPerSecond <= 50 && stats.peakConcurrentCreations <= 8, 'still within the Railway budget')
   t.ok(last.child.exitCode === null, 'the last replica is still up')
