@@ -113,8 +113,10 @@ function sameOrConflict(row: InstanceInfra, request: AdoptInstanceRequest): Inst
 }
 
 /**
- * Railway's word that the service exists in that environment of that project. `statusOf` alone cannot
- * tell the project (a service id is global), `getProject` alone gives neither deploy status nor image.
+ * Railway's word that the service exists in that environment of that project: the project and its
+ * environments, the service's own project (a shared project lists its services 100 at a time, and the
+ * old shared project holds more), and the service instance's deploy status and image. Three reads, sent
+ * at once; adoption happens once per legacy instance.
  */
 async function confirmService(railway: RailwayClient, request: AdoptInstanceRequest): Promise<ServiceStatus> {
   const {
@@ -122,8 +124,9 @@ async function confirmService(railway: RailwayClient, request: AdoptInstanceRequ
     railwayEnvironmentId: environmentId,
     railwayServiceId: serviceId,
   } = request
-  const [project, [status]] = await Promise.all([
+  const [project, serviceProject, [status]] = await Promise.all([
     railway.getProject(projectId),
+    railway.projectOfService(serviceId),
     railway.statusOf([{ serviceId, environmentId }]),
   ])
   if (!project)
@@ -131,7 +134,7 @@ async function confirmService(railway: RailwayClient, request: AdoptInstanceRequ
   if (!project.environments.some((e) => e.id === environmentId)) {
     throw unprocessable(`Railway environment ${environmentId} is not in project ${projectId}`)
   }
-  if (!project.services.some((s) => s.id === serviceId)) {
+  if (serviceProject !== projectId) {
     throw unprocessable(`Railway service ${serviceId} is not in project ${projectId}`)
   }
   if (!status?.exists) {

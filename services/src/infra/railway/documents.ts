@@ -448,6 +448,19 @@ query ListProjects($workspaceId: String!, $first: Int!, $after: String) {
  * A project with its environments, services and volumes. Connections default to 20 a page at Railway;
  * 100 is its cap on services per project, so one page holds them all.
  */
+/**
+ * The project a service belongs to (a service id is global). Adoption checks a legacy service this way:
+ * the shared project's own service list is paged (100 at a time) and may hold far more.
+ */
+export const ServiceProject = document<{ id: string }, { service: { id: string; projectId: string } }>(
+  'query',
+  'ServiceProject',
+  `
+query ServiceProject($id: String!) {
+  service(id: $id) { id projectId }
+}`,
+)
+
 export const GetProject = document<
   { id: string },
   {
@@ -544,6 +557,7 @@ export const FIXED_DOCUMENTS: readonly DocumentText[] = [
   DeleteVolume,
   ListProjects,
   GetProject,
+  ServiceProject,
   VolumesOfEnvironment,
   GetWorkspace,
 ]

@@ -17,6 +17,7 @@ import {
   type NamedNode,
   PROJECTS_PAGE_SIZE,
   type RegistryCredentials,
+  ServiceProject,
   STATUS_BATCH_SIZE,
   UpdateImageAndDeploy,
   UpsertVariables,
@@ -90,6 +91,8 @@ export interface RailwayClient {
   findProjectIds(name: string): Promise<{ projectId: string; environmentId: string } | undefined>
   listProjects(): Promise<ProjectSummary[]>
   getProject(projectId: string): Promise<ProjectDetails | undefined>
+  /** The id of the project the service belongs to, or undefined when Railway knows no such service. */
+  projectOfService(serviceId: string): Promise<string | undefined>
   checkWorkspace(): Promise<{ id: string; name: string }>
   withCreationSlot<T>(fn: () => Promise<T>): Promise<T>
   stats(): GovernorStats
@@ -368,6 +371,16 @@ export function createRailwayClient(governor: Governor, options: RailwayClientOp
           services: nodes(project.services),
           volumeIds: nodes(project.volumes).map((v) => v.id),
         }
+      } catch (error) {
+        if (isNotFound(error)) return undefined
+        throw error
+      }
+    },
+
+    async projectOfService(serviceId) {
+      try {
+        const { service } = await governor.request(ServiceProject, { id: serviceId }, { priority: 'create' })
+        return service.projectId
       } catch (error) {
         if (isNotFound(error)) return undefined
         throw error
