@@ -1,15 +1,14 @@
-import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { readFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
+import { spawnNode } from '../../services/test/helpers/server-process.js'
 
 const SOURCE = fileURLToPath(new URL('../../services/src/server.ts', import.meta.url))
 const BUILT = fileURLToPath(new URL('../../services/dist/server.js', import.meta.url))
 
 /** `dist`: the compiled server, as the Docker image runs it; `tsx`: the sources, no build needed. */
 export type ServerEntry = 'dist' | 'tsx'
-const KEPT_OUTPUT = 64 * 1024
 
 export interface BenchServer {
   readonly url: string
@@ -42,21 +41,16 @@ export async function startBenchServer(
 ): Promise<BenchServer> {
   const port = await freePort()
   const script = entry === 'dist' ? [BUILT] : ['--import=tsx', SOURCE]
-  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, ...script], {
-    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', HOST: '127.0.0.1', PORT: String(port), ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const { child, output, exited } = spawnNode([...nodeArgs, ...script], {
+    LOG_LEVEL: 'warn',
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    ...env,
   })
-  let output = ''
-  const keep = (chunk: Buffer) => {
-    output = (output + chunk.toString()).slice(-KEPT_OUTPUT)
-  }
-  child.stdout?.on('data', keep)
-  child.stderr?.on('data', keep)
-  const exited = once(child, 'exit')
   const url = `http://127.0.0.1:${port}`
   const deadline = Date.now() + timeoutMs
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`the server exited before answering:\n${output}`)
+    if (child.exitCode !== null) throw new Error(`the server exited before answering:\n${output()}`)
     const ok = await fetch(`${url}/healthz`).then(
       (r) => r.ok,
       () => false,
@@ -64,7 +58,7 @@ export async function startBenchServer(
     if (ok) break
     if (Date.now() > deadline) {
       child.kill('SIGKILL')
-      throw new Error(`the server did not answer /healthz within ${timeoutMs} ms:\n${output}`)
+      throw new Error(`the server did not answer /healthz within ${timeoutMs} ms:\n${output()}`)
     }
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
@@ -77,7 +71,7 @@ export async function startBenchServer(
       const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1]
       return kb ? Number(kb) * 1024 : Number.NaN
     },
-    output: () => output,
+    output,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return
       child.kill('SIGTERM')

@@ -1,5 +1,6 @@
 import { Agent, type Dispatcher } from 'undici'
 import { Semaphore } from '../infra/railway/semaphore.js'
+import { singleFlight } from './single-flight.js'
 
 export interface HealthResult {
   /** The runtime said `{ready: true}`. */
@@ -55,7 +56,7 @@ export function createHealthChecker(options: HealthCheckerOptions): HealthChecke
       })
   const dispatcher: Dispatcher = options.dispatcher ?? (ownAgent as Agent)
   const slots = new Semaphore(options.concurrency)
-  const inFlight = new Map<string, Promise<HealthResult>>()
+  const sharedPing = singleFlight<HealthResult>()
   // The abort handle of each ping in flight, so `close` can end them. A plain timer per ping, cleared when
   // it ends, rather than AbortSignal.any over one long-lived signal that every ping would register with.
   const running = new Set<AbortController>()
@@ -113,14 +114,9 @@ export function createHealthChecker(options: HealthCheckerOptions): HealthChecke
 
   return {
     check(url, credential) {
-      const key = `${url} ${credential ?? ''}`
-      let shared = inFlight.get(key)
-      if (!shared) {
-        const started = slots.run(() => ping(url, credential)).catch(unanswered)
-        shared = started.finally(() => inFlight.delete(key))
-        inFlight.set(key, shared)
-      }
-      return shared
+      return sharedPing(`${url} ${credential ?? ''}`, () =>
+        slots.run(() => ping(url, credential)).catch(unanswered),
+      )
     },
 
     async close() {

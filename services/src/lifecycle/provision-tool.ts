@@ -10,6 +10,7 @@ import { catalogEntry, registryView } from '../plugins/tool-catalog.js'
 import type { ProvisionedResource } from '../plugins/tool-plugin.js'
 import { deliverLivePush, type LivePushDeps, queueLivePush } from './live-push.js'
 import { readyInstance, serviceTargetOf } from './running-instance.js'
+import { singleFlight } from './single-flight.js'
 import {
   envOf,
   idempotencyKeyFor,
@@ -54,17 +55,12 @@ const badField = (pointer: string, message: string) =>
 export type Provisioner = ReturnType<typeof createProvisioner>
 
 export function createProvisioner(deps: ProvisionDeps) {
-  const inFlight = new Map<string, Promise<ProvisionOutcome>>()
+  // Concurrent requests for one tool of one instance share one attempt.
+  const attempt = singleFlight<ProvisionOutcome>()
 
   return async function provision(input: ProvisionInput): Promise<ProvisionOutcome> {
     const toolId = checkRequest(deps, input)
-    const key = `${input.instanceId}:${toolId}`
-    let attempt = inFlight.get(key)
-    if (!attempt) {
-      attempt = provisionOnce(deps, input, toolId).finally(() => inFlight.delete(key))
-      inFlight.set(key, attempt)
-    }
-    const outcome = await attempt
+    const outcome = await attempt(`${input.instanceId}:${toolId}`, () => provisionOnce(deps, input, toolId))
     // Only the instance itself gets the variables back, to use them at once; the pool never sees secrets.
     if (input.principal.kind !== 'instance') return outcome
     const row = await liveRow(deps, input.instanceId, toolId)

@@ -6,18 +6,11 @@ import { instanceInfra } from '../../src/db/schema.js'
 import { poolAuth } from '../helpers/build.js'
 import { request } from '../helpers/contract.js'
 import { type System, startSystem } from '../helpers/system.js'
-import { fastDeploys, insertInstance } from '../lifecycle/instance-fixtures.js'
+import { createReadyInstance, fastDeploys, insertInstance } from '../lifecycle/instance-fixtures.js'
 
 /** A ready instance made through the real creation path; returns its service id and current token. */
 async function createdInstance(t: Test, system: System, instanceId: string) {
-  const created = await request(t, system.app, {
-    method: 'POST',
-    url: '/create-instance',
-    headers: poolAuth(),
-    payload: { instanceId },
-  })
-  t.equal(created.statusCode, 201, created.body)
-  const serviceId = (await rowOf(system, instanceId))?.railwayServiceId as string
+  const serviceId = (await createReadyInstance(t, system, instanceId)).railwayServiceId as string
   const token = system.emulators.railway.runtimeOf(serviceId)?.env.INSTANCE_SERVICES_TOKEN as string
   return { serviceId, token }
 }

@@ -1,6 +1,10 @@
+import { eq } from 'drizzle-orm'
+import type { Test } from 'tap'
 import type { Database } from '../../src/db/open-database.js'
 import { type InstanceInfra, instanceInfra, type NewInstanceInfra } from '../../src/db/schema.js'
 import type { Railway } from '../../src/infra/railway/index.js'
+import { poolAuth } from '../helpers/build.js'
+import { request } from '../helpers/contract.js'
 import type { System } from '../helpers/system.js'
 
 /** The image of the old shared project's services: not the runtime default, so its origin is visible. */
@@ -103,3 +107,28 @@ export async function ownProjectInstance(
 
 /** GraphQL requests the Railway emulator has received so far. */
 export const railwayRequests = (system: System) => system.emulators.railway.stats().requests
+
+/**
+ * An instance made through the real creation path (`POST /create-instance` answering 201 within its wait),
+ * and its database row.
+ */
+export async function createReadyInstance(
+  t: Test,
+  system: System,
+  instanceId: string,
+  tools: string[] = [],
+): Promise<InstanceInfra> {
+  const created = await request(t, system.app, {
+    method: 'POST',
+    url: '/create-instance',
+    headers: poolAuth(),
+    payload: { instanceId, tools },
+  })
+  t.equal(created.statusCode, 201, created.body)
+  const [row] = await system.database.db
+    .select()
+    .from(instanceInfra)
+    .where(eq(instanceInfra.instanceId, instanceId))
+  if (!row) throw new Error(`no row for ${instanceId}`)
+  return row
+}

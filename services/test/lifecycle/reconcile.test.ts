@@ -10,7 +10,7 @@ import { POOL_KEY, poolAuth } from '../helpers/build.js'
 import { request } from '../helpers/contract.js'
 import type { TestPostgresHandle } from '../helpers/database.js'
 import { type System, startSystem } from '../helpers/system.js'
-import { fastDeploys } from './instance-fixtures.js'
+import { createReadyInstance, fastDeploys } from './instance-fixtures.js'
 
 type Tap = Test
 type Report = {
@@ -35,21 +35,6 @@ const reconcile = async (t: Tap, system: System, payload?: object): Promise<Repo
   })
   t.equal(response.statusCode, 200, response.body)
   return response.json()
-}
-
-async function createReady(t: Tap, system: System, instanceId: string, tools: string[] = []) {
-  const created = await request(t, system.app, {
-    method: 'POST',
-    url: '/create-instance',
-    headers: poolAuth(),
-    payload: { instanceId, tools },
-  })
-  t.equal(created.statusCode, 201, created.body)
-  const [row] = await system.database.db
-    .select()
-    .from(instanceInfra)
-    .where(eq(instanceInfra.instanceId, instanceId))
-  return row as NonNullable<typeof row>
 }
 
 async function liveRow(
@@ -122,8 +107,8 @@ t.test(
   async (t) => {
     const system = await startSystem(t, { emulators: fastDeploys })
     const side = sidePlugins(system)
-    await createReady(t, system, 'agent-1', ['email', 'sms', 'crypto'])
-    const agent2 = await createReady(t, system, 'agent-2')
+    await createReadyInstance(t, system, 'agent-1', ['email', 'sms', 'crypto'])
+    const agent2 = await createReadyInstance(t, system, 'agent-2')
 
     // Orphans: resources with services' marks that nothing tracks (a crashed script, a lost row).
     await system.railway.createProject('agent-ghost')
@@ -258,7 +243,7 @@ t.test('a provider that cannot be read is skipped; the others are still reconcil
 t.test('rows still being provisioned own their mark: their resource is not an orphan', async (t) => {
   const system = await startSystem(t, { emulators: fastDeploys })
   const side = sidePlugins(system)
-  await createReady(t, system, 'agent-1')
+  await createReadyInstance(t, system, 'agent-1')
   // The state right after a crash between "row written" and "resource recorded".
   await system.database.db.insert(instanceServices).values({
     instanceId: 'agent-1',

@@ -5,7 +5,7 @@ import { instanceInfra, instanceServices } from '../../src/db/schema.js'
 import { poolAuth } from '../helpers/build.js'
 import { request } from '../helpers/contract.js'
 import { type System, startSystem } from '../helpers/system.js'
-import { fastDeploys } from '../lifecycle/instance-fixtures.js'
+import { createReadyInstance, fastDeploys } from '../lifecycle/instance-fixtures.js'
 
 /**
  * Twenty identical requests at once, for each mutating operation not already raced in its own test
@@ -20,17 +20,6 @@ const rowOf = async (system: System, instanceId: string) => {
     .from(instanceInfra)
     .where(eq(instanceInfra.instanceId, instanceId))
   return row as NonNullable<typeof row>
-}
-
-async function readyInstance(t: Test, system: System, instanceId: string, tools: string[] = []) {
-  const created = await request(t, system.app, {
-    method: 'POST',
-    url: '/create-instance',
-    headers: poolAuth(),
-    payload: { instanceId, tools },
-  })
-  t.equal(created.statusCode, 201, created.body)
-  return rowOf(system, instanceId)
 }
 
 const race = (t: Test, system: System, method: 'POST' | 'DELETE', url: string, payload?: object) =>
@@ -54,7 +43,7 @@ const railwayCalls = (system: System, operation: string) =>
 
 t.test('destroy-instance × 20: one project deletion, every tool released once', async (t) => {
   const system = await startSystem(t, { emulators: fastDeploys })
-  await readyInstance(t, system, 'agent-1', ['email'])
+  await createReadyInstance(t, system, 'agent-1', ['email'])
   const responses = await race(t, system, 'DELETE', '/destroy/agent-1')
   t.same(statuses(responses), [200], 'every caller is told it is destroyed')
   t.equal(railwayCalls(system, 'projectDelete'), 1, 'one projectDelete')
@@ -67,7 +56,7 @@ t.test('destroy-instance × 20: one project deletion, every tool released once',
 
 t.test('destroy-tool × 20: one release at the provider', async (t) => {
   const system = await startSystem(t, { emulators: fastDeploys })
-  await readyInstance(t, system, 'agent-1', ['email'])
+  await createReadyInstance(t, system, 'agent-1', ['email'])
   const [inbox] = await system.database.db
     .select()
     .from(instanceServices)
@@ -86,7 +75,7 @@ t.test('destroy-tool × 20: one release at the provider', async (t) => {
 
 t.test('redeploy × 20: concurrent identical redeploys share one deployment', async (t) => {
   const system = await startSystem(t, { emulators: fastDeploys })
-  await readyInstance(t, system, 'agent-1')
+  await createReadyInstance(t, system, 'agent-1')
   const before = railwayCalls(system, 'serviceInstanceDeployV2')
   const responses = await race(t, system, 'POST', '/redeploy/agent-1', {})
   t.same(statuses(responses), [202])
@@ -100,7 +89,7 @@ t.test(
   'rotate-token × 20: one token valid at the end, and Railway and the agent hold that one',
   async (t) => {
     const system = await startSystem(t, { emulators: fastDeploys })
-    const row = await readyInstance(t, system, 'agent-1')
+    const row = await createReadyInstance(t, system, 'agent-1')
     const serviceId = row.railwayServiceId as string
     const responses = await race(t, system, 'POST', '/instances/agent-1/rotate-token')
     t.same(statuses(responses), [200])

@@ -4,7 +4,7 @@ import { instanceInfra } from '../../src/db/schema.js'
 import { poolAuth } from '../helpers/build.js'
 import { request } from '../helpers/contract.js'
 import { type System, startSystem } from '../helpers/system.js'
-import { insertInstance } from '../lifecycle/instance-fixtures.js'
+import { createReadyInstance, insertInstance } from '../lifecycle/instance-fixtures.js'
 
 const MODEL = 'anthropic/claude-sonnet-4'
 
@@ -12,20 +12,8 @@ const MODEL = 'anthropic/claude-sonnet-4'
 const emulators = (warmupMs: number) => ({ railway: { deploy: { stepMs: 10 }, runtime: { warmupMs } } })
 
 /** A ready instance made through the real creation path; returns its Railway service id. */
-async function createdInstance(t: Test, system: System, instanceId: string): Promise<string> {
-  const created = await request(t, system.app, {
-    method: 'POST',
-    url: '/create-instance',
-    headers: poolAuth(),
-    payload: { instanceId },
-  })
-  t.equal(created.statusCode, 201, created.body)
-  const [row] = await system.database.db
-    .select({ serviceId: instanceInfra.railwayServiceId })
-    .from(instanceInfra)
-    .where(eq(instanceInfra.instanceId, instanceId))
-  return row?.serviceId as string
-}
+const createdInstance = async (t: Test, system: System, instanceId: string) =>
+  (await createReadyInstance(t, system, instanceId)).railwayServiceId as string
 
 const configure = (t: Test, system: System, instanceId: string, payload: object) =>
   request(t, system.app, {

@@ -4,6 +4,7 @@ import { instanceInfra, instanceServices } from '../../src/db/schema.js'
 import { poolAuth } from '../helpers/build.js'
 import { request } from '../helpers/contract.js'
 import { type System, startSystem } from '../helpers/system.js'
+import { createReadyInstance } from '../lifecycle/instance-fixtures.js'
 
 const fastDeploys = { railway: { deploy: { stepMs: 10 }, runtime: { warmupMs: 0 } } }
 
@@ -11,20 +12,9 @@ interface ServiceRecord {
   instances: Record<string, { variables: Record<string, string> }>
 }
 
-/** A ready instance made through the real creation path; returns its id, Railway service and own token. */
+/** A ready instance made through the real creation path; returns its Railway service and own token. */
 async function readyInstance(t: Test, system: System, instanceId: string) {
-  const created = await request(t, system.app, {
-    method: 'POST',
-    url: '/create-instance',
-    headers: poolAuth(),
-    payload: { instanceId },
-  })
-  t.equal(created.statusCode, 201, created.body)
-  const [row] = await system.database.db
-    .select()
-    .from(instanceInfra)
-    .where(eq(instanceInfra.instanceId, instanceId))
-  const serviceId = row?.railwayServiceId as string
+  const serviceId = (await createReadyInstance(t, system, instanceId)).railwayServiceId as string
   const token = system.emulators.railway.runtimeOf(serviceId)?.env.INSTANCE_SERVICES_TOKEN as string
   return { serviceId, token, tokenAuth: { authorization: `Bearer ${token}` } }
 }
